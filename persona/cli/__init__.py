@@ -1,0 +1,51 @@
+"""The ``persona`` command: a thin shell over the library.
+
+Each command group lives in its own module and only parses arguments, calls a
+library function and prints the result. Errors become messages in exactly one
+place, :func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from persona.cli._app import app
+from persona.errors import USER_ERRORS
+
+__all__ = ["app", "main"]
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from persona.cli import demo, doctor  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``persona`` console script; returns the exit code."""
+    _register_commands()
+    from persona.cli._app import console
+
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except USER_ERRORS as error:
+        console.print(f"[bold red]Error:[/] {error}", highlight=False)
+        return 1
+    except click.exceptions.Abort:
+        console.print("Aborted.")
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except KeyboardInterrupt:
+        console.print("Interrupted.")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+_ = typer  # re-exported for command modules' type hints
