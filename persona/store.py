@@ -203,7 +203,7 @@ def _m001_initial(db: sqlite3.Connection) -> None:
             model       TEXT NOT NULL,
             created_at  TEXT NOT NULL
         );
-        """
+        """,
     )
 
 

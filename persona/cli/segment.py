@@ -1,4 +1,4 @@
-"""``persona segment`` and ``persona segments …``: segment a customer table, assign new customers."""
+"""``persona segment`` and ``persona segments …``: segment a table, assign new customers."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ _VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "
 @app.command()
 def segment(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Customer table: CSV, Parquet, XLSX, JSON or JSONL.")],
+    file: Annotated[
+        Path, typer.Argument(help="Customer table: CSV, Parquet, XLSX, JSON or JSONL.")
+    ],
     k: Annotated[str, typer.Option(help="Number of segments, or 'auto'.")] = "auto",
     algorithm: Annotated[
         str, typer.Option(help="kmeans | gmm | agglomerative | hdbscan")
@@ -37,7 +39,9 @@ def segment(
         ),
     ] = False,
     sheet: Annotated[str | None, typer.Option(help="Sheet name for XLSX files.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same segments.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same segments.")
+    ] = 0,
 ) -> None:
     """Segment a customer table, score the segments, and save them in the workspace."""
     chosen_k: int | str = "auto" if k == "auto" else _parse_k(k)
@@ -54,7 +58,9 @@ def segment(
             transactions=transactions,
             sheet=sheet,
             random_state=seed,
-            progress=lambda stage, fraction: bar.update(task, description=stage, completed=fraction),
+            progress=lambda stage, fraction: bar.update(
+                task, description=stage, completed=fraction
+            ),
         )
     for warning in run.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

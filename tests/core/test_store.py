@@ -23,8 +23,18 @@ def test_new_store_is_migrated_with_wal_and_full_sync(tmp_path: Path) -> None:
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    for table in ("datasets", "segmentations", "segments", "documents", "chunks", "personas",
-                  "persona_versions", "interviews", "turns", "insight_briefs"):
+    for table in (
+        "datasets",
+        "segmentations",
+        "segments",
+        "documents",
+        "chunks",
+        "personas",
+        "persona_versions",
+        "interviews",
+        "turns",
+        "insight_briefs",
+    ):
         assert table in tables
     assert store.integrity_check() == "ok"
 
@@ -66,15 +76,25 @@ def test_turn_idempotency_key_refuses_duplicates(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite3")
     project = store.project_id("p")
     with store.transaction() as db:
-        db.execute("INSERT INTO personas (id, project_id, name, current_version, created_at) "
-                   "VALUES (1, ?, 'Ana', 1, 'now')", (project,))
-        db.execute("INSERT INTO interviews (id, project_id, persona_id, persona_version, title, "
-                   "created_at) VALUES (1, ?, 1, 1, 't', 'now')", (project,))
-        db.execute("INSERT INTO turns (interview_id, turn_no, role, content, created_at) "
-                   "VALUES (1, 1, 'user', 'hi', 'now')")
+        db.execute(
+            "INSERT INTO personas (id, project_id, name, current_version, created_at) "
+            "VALUES (1, ?, 'Ana', 1, 'now')",
+            (project,),
+        )
+        db.execute(
+            "INSERT INTO interviews (id, project_id, persona_id, persona_version, title, "
+            "created_at) VALUES (1, ?, 1, 1, 't', 'now')",
+            (project,),
+        )
+        db.execute(
+            "INSERT INTO turns (interview_id, turn_no, role, content, created_at) "
+            "VALUES (1, 1, 'user', 'hi', 'now')"
+        )
     with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
-        db.execute("INSERT INTO turns (interview_id, turn_no, role, content, created_at) "
-                   "VALUES (1, 1, 'user', 'hi again', 'now')")
+        db.execute(
+            "INSERT INTO turns (interview_id, turn_no, role, content, created_at) "
+            "VALUES (1, 1, 'user', 'hi again', 'now')"
+        )
 
 
 def test_require_raises_not_found_with_a_hint(tmp_path: Path) -> None:
