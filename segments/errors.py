@@ -48,7 +48,7 @@ class SegmentationError(SegmentsError, ValueError):
     """The data cannot be segmented as asked (too few rows, no usable features …)."""
 
 
-class _Located:
+class _Located(Exception):
     """Mixin that builds the message from the problem, its place and the remedy.
 
     ``row_label`` names what ``row`` counts: ``"line"`` for text files (1-based

@@ -15,6 +15,15 @@ from persona.segmentation import assign_new_customers, load_segments, run_segmen
 segments_app = typer.Typer(help="Inspect segments and assign new customers.", no_args_is_help=True)
 app.add_typer(segments_app, name="segments")
 
+_SHORT = {
+    "sizable": "S",
+    "identifiable": "I",
+    "reachable": "R",
+    "responds_differently": "D",
+    "coherent": "C",
+    "stable": "T",
+}
+_VERDICT_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?"}
 _VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "dim"}
 
 
@@ -96,22 +105,39 @@ def assign(
 def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
     stored = load_segments(services(ctx), segmentation_id)
     criteria = list(stored[0].scorecard) if stored else []
-    table = Table(title="Segments (synthetic personas are built from these aggregates)")
-    for column in ("#", "label", "size", "share", *criteria):
-        table.add_column(column)
+    table = Table(title="Segments (personas are built from these aggregates)")
+    table.add_column("#", justify="right")
+    table.add_column("label", min_width=28, ratio=1)
+    table.add_column("size", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("scorecard", no_wrap=True)
     for segment in stored:
-        verdicts = []
+        marks = []
         for name in criteria:
             verdict = str(segment.scorecard[name].get("verdict", "unknown"))
-            verdicts.append(f"[{_VERDICT_STYLE.get(verdict, 'dim')}]{verdict}[/]")
+            style = _VERDICT_STYLE.get(verdict, "dim")
+            marks.append(f"[{style}]{_short(name)}{_VERDICT_MARK.get(verdict, '?')}[/]")
         table.add_row(
             str(segment.segment_index),
             segment.label,
             str(segment.size),
             f"{segment.share:.1%}",
-            *verdicts,
+            " ".join(marks),
         )
     console.print(table)
+    legend = ", ".join(f"{_short(name)}={name}" for name in criteria)
+    console.print(f"scorecard: ✓ pass  ! warn  ✗ fail  ? unknown — {legend}")
+    for segment in stored:
+        for name in criteria:
+            verdict = segment.scorecard[name]
+            if verdict.get("verdict") in {"warn", "fail"}:
+                console.print(
+                    f"  segment {segment.segment_index} {name}: {verdict.get('explanation', '')}"
+                )
+
+
+def _short(criterion: str) -> str:
+    return _SHORT.get(criterion, criterion[:2])
 
 
 def _parse_k(value: str) -> int:

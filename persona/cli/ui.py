@@ -1,0 +1,42 @@
+"""``persona ui``: open the whole flow in the browser (the Gradio app in :mod:`ui`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from persona.cli._app import app, console, services
+
+
+@app.command("ui")
+def ui_command(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to serve on (overrides PERSONA_UI_PORT).", min=1, max=65535),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the app in the default browser.")
+    ] = False,
+) -> None:
+    """Serve Persona Studio in the browser on 127.0.0.1 (PERSONA_UI_HOST to change).
+
+    No public share link is ever made; set PERSONA_UI_AUTH=user:password to
+    require a login, PERSONA_MAX_UPLOAD_MB to cap uploads.
+    """
+    import ui  # imported here: gradio takes a second or two to import
+
+    current = services(ctx)
+    settings = current.settings
+    chosen_port = port or settings.ui_port
+    console.print(
+        f"Persona Studio on http://{settings.ui_host}:{chosen_port} "
+        f"(project {settings.project!r}, workspace {settings.home}). Press Ctrl+C to stop."
+    )
+    if settings.ui_auth is None and settings.ui_host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            "[yellow]warning:[/] the UI listens beyond this machine without a password; "
+            "set PERSONA_UI_AUTH=user:password."
+        )
+    ui.launch(current, server_port=chosen_port, inbrowser=open_browser)

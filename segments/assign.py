@@ -1,0 +1,80 @@
+"""Assigning customers to existing segments, and how reliably that works."""
+
+from __future__ import annotations
+
+import warnings as pywarnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
+
+from segments.errors import ColumnNotFoundError
+
+if TYPE_CHECKING:
+    from segments.result import SegmentationResult
+
+__all__ = ["assign_segments", "assignment_accuracy", "make_classifier"]
+
+CV_SAMPLE = 10_000
+CV_FOLDS = 5
+
+
+def make_classifier(algorithm: str) -> Any:
+    """The classifier that stands in for ``algorithm`` on new rows.
+
+    k-means and Ward segments are convex, so the nearest segment centre decides;
+    mixture and density segments can be any shape, so 15 nearest neighbours vote.
+    """
+    if algorithm in ("kmeans", "agglomerative"):
+        return NearestCentroid()
+    return KNeighborsClassifier(n_neighbors=15)
+
+
+def assignment_accuracy(
+    x: np.ndarray, labels: np.ndarray, *, algorithm: str, random_state: int
+) -> float:
+    """Cross-validated accuracy of :func:`make_classifier` at predicting ``labels``."""
+    n = len(x)
+    rng = np.random.default_rng([random_state, 13])
+    rows = np.sort(rng.choice(n, size=CV_SAMPLE, replace=False)) if n > CV_SAMPLE else np.arange(n)
+    y = labels[rows]
+    smallest = int(np.bincount(y).min()) if len(y) else 0
+    folds: KFold | StratifiedKFold
+    if smallest >= CV_FOLDS:
+        folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=random_state)
+    else:
+        folds = KFold(min(CV_FOLDS, len(y)), shuffle=True, random_state=random_state)
+    scores = cross_val_score(make_classifier(algorithm), x[rows], y, cv=folds)
+    return float(np.mean(scores))
+
+
+def assign_segments(result: SegmentationResult, frame: pd.DataFrame) -> pd.Series:
+    """Segment numbers for the customers in ``frame`` (same columns as the fitted table).
+
+    The index is the customer ID column when ``frame`` has it, else ``frame``'s
+    index. Unseen category labels count as "other"; missing values are imputed
+    as during fitting. Personal-data columns may be present and are ignored.
+
+    Raises:
+        ColumnNotFoundError: a feature column of the segmentation is missing.
+    """
+    missing = [c for c in result.feature_spec.sources if c not in frame.columns]
+    if missing:
+        raise ColumnNotFoundError(
+            f"{len(missing)} feature column(s) of the segmentation are missing: "
+            f"{', '.join(map(repr, missing[:10]))}.",
+            hint="Load a table with the same columns as the one the segments were fitted on.",
+        )
+    if result.id_column is not None and result.id_column in frame.columns:
+        index = pd.Index(frame[result.id_column], name=result.id_column)
+    else:
+        index = frame.index
+    labels = np.empty(len(frame), dtype="int64")
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        for start in range(0, len(frame), 100_000):
+            part = frame.iloc[start : start + 100_000]
+            labels[start : start + len(part)] = result.model.predict(part)
+    return pd.Series(labels, index=index, name="segment")

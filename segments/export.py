@@ -1,0 +1,186 @@
+"""Exports: the labels CSV (formula-safe), the profiles JSON and plotly figures.
+
+Every CSV cell that a spreadsheet could read as a formula (first character
+``= + - @``, tab, carriage return or NUL; CWE-1236, OWASP ASVS 1.2.10) is
+prefixed with ``'``. Files are written to a temporary file and moved into place,
+so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from segments.assign import assign_segments
+from segments.cluster import sample_rows
+
+if TYPE_CHECKING:
+    from segments.result import SegmentationResult
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "export_labels_csv",
+    "export_profiles_json",
+    "profile_figure",
+    "safe_cell",
+    "segment_map_figure",
+]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+MAP_POINTS = 5_000
+
+
+def safe_cell(value: object) -> str:
+    """Text of a cell that no spreadsheet will run as a formula."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    return text.replace("\0", "")
+
+
+def _write_atomic(path: Path, data: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_labels_csv(result: SegmentationResult, path: str | Path) -> Path:
+    """Write ``customer ID, segment, segment_label`` for every customer (UTF-8, RFC 4180).
+
+    The only per-customer output of the package: IDs and segment numbers,
+    nothing from personal-data columns.
+    """
+    labels = {p.segment_id: p.label for p in result.profiles}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(result.id_column or "customer_id"), "segment", "segment_label"])
+    for customer, segment in result.labels.items():
+        writer.writerow(
+            [safe_cell(customer), str(int(segment)), safe_cell(labels.get(int(segment), ""))]
+        )
+    return _write_atomic(Path(path), buffer.getvalue())
+
+
+def export_profiles_json(result: SegmentationResult, path: str | Path) -> Path:
+    """Write :meth:`SegmentationResult.to_dict` as indented JSON (aggregates only)."""
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    return _write_atomic(Path(path), text + "\n")
+
+
+def _map_labels(result: SegmentationResult, frame: pd.DataFrame) -> np.ndarray:
+    if result.id_column is not None and result.id_column in frame.columns:
+        known = result.labels.reindex(pd.Index(frame[result.id_column]))
+        if known.notna().all():
+            return known.to_numpy(dtype="int64")
+    elif len(frame) == len(result.labels):
+        return result.labels.to_numpy()
+    return assign_segments(result, frame).to_numpy()
+
+
+def segment_map_figure(
+    result: SegmentationResult, frame: pd.DataFrame, *, max_points: int = MAP_POINTS
+) -> Any:
+    """A 2-D map of the segments (PCA of the feature matrix) as a plotly ``Figure``.
+
+    At most ``max_points`` customers are drawn (a reproducible sample); points
+    carry their segment only, never an ID.
+    """
+    import plotly.graph_objects as go
+    from sklearn.decomposition import PCA
+
+    rows = sample_rows(len(frame), max_points, result.random_state, salt=31)
+    part = frame.iloc[rows]
+    labels = _map_labels(result, part)
+    x = np.asarray(result.model[:-1].transform(part), dtype="float64")
+    components = min(2, x.shape[1], len(x))
+    pca = PCA(n_components=components, random_state=result.random_state)
+    points = pca.fit_transform(x)
+    if points.shape[1] < 2:
+        points = np.column_stack([points[:, 0], np.zeros(len(points))])
+    explained = [*pca.explained_variance_ratio_, 0.0]
+    names = {p.segment_id: p.label for p in result.profiles}
+    figure = go.Figure()
+    for segment in sorted(np.unique(labels)):
+        inside = labels == segment
+        name = f"{segment}: {names.get(int(segment), '')}"
+        figure.add_trace(
+            go.Scattergl(
+                x=points[inside, 0],
+                y=points[inside, 1],
+                mode="markers",
+                name=name,
+                marker={"size": 5, "opacity": 0.7},
+                hovertemplate=f"{name}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title="Segment map (principal components of the features)",
+        xaxis_title=f"component 1 ({explained[0]:.0%} of variance)",
+        yaxis_title=f"component 2 ({explained[1]:.0%} of variance)",
+        legend_title="segment",
+    )
+    return figure
+
+
+def profile_figure(result: SegmentationResult, *, features: int = 12) -> Any:
+    """A heat map of how each segment differs from the base, as a plotly ``Figure``.
+
+    Cells are standardised differences (segment mean − base mean, in base
+    standard deviations; for category labels, share differences scaled the same
+    way) for the features that most often rank among the segments' top ones.
+    """
+    import plotly.graph_objects as go
+
+    described = [p for p in result.profiles if not p.suppressed]
+    diffs: dict[int, dict[str, float]] = {}
+    for p in described:
+        row: dict[str, float] = {}
+        for stat in p.numeric:
+            if stat.std_diff is not None and not stat.outcome:
+                row[stat.feature] = stat.std_diff
+        for cat in p.categorical:
+            if cat.std_diff is not None and not cat.outcome:
+                row[cat.feature if cat.value == "true" else f"{cat.feature} = {cat.value}"] = (
+                    cat.std_diff
+                )
+        diffs[p.segment_id] = row
+    order: dict[str, float] = {}
+    for p in described:
+        for name in p.top_features:
+            order[name] = max(order.get(name, 0.0), abs(diffs[p.segment_id].get(name, 0.0)))
+    columns = sorted(order, key=lambda n: (-order[n], n))[:features]
+    z = [[diffs[p.segment_id].get(c, 0.0) for c in columns] for p in described]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=columns,
+            y=[f"{p.segment_id}: {p.label}" for p in described],
+            colorscale="RdBu",
+            reversescale=True,
+            zmid=0.0,
+            colorbar={"title": "std. diff."},
+            hovertemplate="%{y}<br>%{x}: %{z:+.2f} sd<extra></extra>",
+        )
+    )
+    figure.update_layout(title="How the segments differ from the customer base")
+    return figure

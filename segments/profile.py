@@ -1,0 +1,359 @@
+"""Segment profiles: aggregate statistics of each segment against the whole base.
+
+A profile holds aggregates only (no row, no ID, no personal-data column), and
+only for segments of at least ``min_segment_size`` customers; smaller segments
+keep their size and share but their statistics are withheld (``suppressed``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segments.features import MISSING_CATEGORY, OTHER_CATEGORY
+from segments.rules import Rule
+from segments.scorecard import Criterion
+
+__all__ = [
+    "CategoryStat",
+    "NumericStat",
+    "ProfileColumns",
+    "SegmentProfile",
+    "build_profiles",
+    "humanise",
+]
+
+TOP_FEATURES = 5
+_POOLED = (OTHER_CATEGORY, MISSING_CATEGORY)
+
+
+def json_float(value: Any, digits: int = 6) -> float | None:
+    """A finite float rounded for display, or None (JSON has no NaN)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, digits)
+
+
+def humanise(feature: str) -> str:
+    """``days_since_last_order`` → ``days since last order``; ``x_days_ago`` → ``x``."""
+    text = re.sub(r"_days_ago$", "", feature)
+    return re.sub(r"[_\s]+", " ", text).strip()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "value"
+
+
+@dataclass
+class NumericStat:
+    """One numeric feature in a segment against the whole base."""
+
+    feature: str
+    mean: float | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+    base_mean: float | None
+    base_median: float | None
+    lift: float | None
+    """Segment mean / base mean (None when the base mean is 0 or of another sign)."""
+    std_diff: float | None
+    """(segment mean − base mean) / base standard deviation."""
+    outcome: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "feature": self.feature,
+            **{
+                key: json_float(getattr(self, key))
+                for key in (
+                    "mean",
+                    "median",
+                    "q1",
+                    "q3",
+                    "base_mean",
+                    "base_median",
+                    "lift",
+                    "std_diff",
+                )
+            },
+            "outcome": self.outcome,
+        }
+
+
+@dataclass
+class CategoryStat:
+    """One label of a categorical (or yes/no) feature in a segment against the base."""
+
+    feature: str
+    value: str
+    share: float
+    base_share: float
+    lift: float | None
+    std_diff: float | None = None
+    """(share − base share) / sqrt(base share · (1 − base share))."""
+    outcome: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "feature": self.feature,
+            "value": self.value,
+            "share": json_float(self.share),
+            "base_share": json_float(self.base_share),
+            "lift": json_float(self.lift),
+            "std_diff": json_float(self.std_diff),
+            "outcome": self.outcome,
+        }
+
+
+@dataclass
+class SegmentProfile:
+    """What sets one segment apart: sizes, statistics, rules, a label and a scorecard."""
+
+    segment_id: int
+    label: str
+    size: int
+    share: float
+    numeric: list[NumericStat] = field(default_factory=list)
+    categorical: list[CategoryStat] = field(default_factory=list)
+    top_features: list[str] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    scorecard: dict[str, Criterion] = field(default_factory=dict)
+    suppressed: bool = False
+    """True when the segment is smaller than the minimum size: statistics withheld."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of aggregates (no customer rows, IDs or personal data)."""
+        return {
+            "segment_id": self.segment_id,
+            "label": self.label,
+            "size": self.size,
+            "share": json_float(self.share),
+            "suppressed": self.suppressed,
+            "numeric": [s.to_dict() for s in self.numeric],
+            "categorical": [s.to_dict() for s in self.categorical],
+            "top_features": list(self.top_features),
+            "rules": [r.to_dict() for r in self.rules],
+            "scorecard": {name: c.to_dict() for name, c in self.scorecard.items()},
+        }
+
+    def facts(self) -> dict[str, str | float | int]:
+        """A flat dict of named statistics, to be cited as evidence.
+
+        Keys are stable snake_case names: ``segment_size``, ``share_pct``,
+        ``<feature>_mean``/``_median``/``_q1``/``_q3``/``_base_mean``/``_base_median``/
+        ``_vs_base_pct``, ``<feature>_<value>_share_pct``/``_base_share_pct``,
+        ``rule_<n>``/``rule_<n>_precision_pct``/``rule_<n>_recall_pct``,
+        ``<criterion>_verdict``. Percentages are rounded to 0.1, other numbers
+        to 2 decimals.
+        """
+        facts: dict[str, str | float | int] = {
+            "segment_id": self.segment_id,
+            "segment_label": self.label,
+            "segment_size": self.size,
+            "share_pct": round(100 * self.share, 1),
+        }
+        for stat in self.numeric:
+            key = _slug(stat.feature)
+            for name in ("mean", "median", "q1", "q3", "base_mean", "base_median"):
+                value = json_float(getattr(stat, name), 2)
+                if value is not None:
+                    facts[f"{key}_{name}"] = value
+            if stat.lift is not None:
+                facts[f"{key}_vs_base_pct"] = round(100 * (stat.lift - 1), 1)
+        for cat in self.categorical:
+            key = f"{_slug(cat.feature)}_{_slug(cat.value)}"
+            facts[f"{key}_share_pct"] = round(100 * cat.share, 1)
+            facts[f"{key}_base_share_pct"] = round(100 * cat.base_share, 1)
+        for i, rule in enumerate(self.rules, start=1):
+            facts[f"rule_{i}"] = rule.text
+            facts[f"rule_{i}_precision_pct"] = round(100 * rule.precision, 1)
+            facts[f"rule_{i}_recall_pct"] = round(100 * rule.recall, 1)
+        for name, criterion in self.scorecard.items():
+            facts[f"{name}_verdict"] = criterion.verdict
+        return facts
+
+
+@dataclass
+class ProfileColumns:
+    """Which prepared columns to describe, and how."""
+
+    numeric: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    """Column → labels kept apart; other labels are pooled as "other"."""
+    dates: list[str] = field(default_factory=list)
+    """Prepared ``*_days_ago`` columns (also listed in ``numeric``)."""
+    outcomes: list[str] = field(default_factory=list)
+
+
+def _pooled(values: pd.Series, levels: list[str]) -> pd.Series:
+    return values.where(values.isin(levels), OTHER_CATEGORY)
+
+
+def _numeric_stats(
+    frame: pd.DataFrame, labels: np.ndarray, columns: list[str]
+) -> dict[int, dict[str, dict[str, float]]]:
+    if not columns:
+        return {}
+    data = frame[columns]
+    grouped = data.groupby(labels)
+    means = grouped.mean()
+    quantiles = grouped.quantile([0.25, 0.5, 0.75])
+    out: dict[int, dict[str, dict[str, float]]] = {}
+    for segment in means.index:
+        out[int(segment)] = {
+            column: {
+                "mean": float(means.at[segment, column]),
+                "q1": float(quantiles.at[(segment, 0.25), column]),
+                "median": float(quantiles.at[(segment, 0.5), column]),
+                "q3": float(quantiles.at[(segment, 0.75), column]),
+            }
+            for column in columns
+        }
+    return out
+
+
+def _lift(value: float, base: float) -> float | None:
+    if base == 0 or not math.isfinite(value) or not math.isfinite(base) or value * base < 0:
+        return None
+    return value / base
+
+
+def _std_share(share: float, base: float) -> float | None:
+    spread = math.sqrt(base * (1 - base))
+    return None if spread == 0 else (share - base) / spread
+
+
+def _label_part(name: str, direction: float, columns: ProfileColumns) -> str:
+    if " = " in name:
+        feature, value = name.split(" = ", 1)
+        return f"{humanise(feature)}: {value}"
+    words = humanise(name)
+    if name in columns.flags:
+        return words if direction > 0 else f"not {words}"
+    if name in columns.dates:
+        return f"{'early' if direction > 0 else 'recent'} {words}"
+    return f"{'high' if direction > 0 else 'low'} {words}"
+
+
+def build_profiles(
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    columns: ProfileColumns,
+    *,
+    min_segment_size: int,
+) -> list[SegmentProfile]:
+    """One :class:`SegmentProfile` per segment (rules and scorecards are added later).
+
+    ``frame`` is the prepared frame (numbers, 0/1 flags, days-ago, category text).
+    """
+    n = len(labels)
+    segments, counts = np.unique(labels, return_counts=True)
+    numeric = [c for c in columns.numeric if c in frame.columns]
+    flags = [c for c in columns.flags if c in frame.columns]
+    stats = _numeric_stats(frame, labels, numeric)
+    base = {
+        c: {
+            "mean": float(frame[c].mean()),
+            "median": float(frame[c].median()),
+            "std": float(frame[c].std(ddof=0)),
+        }
+        for c in numeric
+    }
+    flag_share = {c: frame[c].groupby(labels).mean() for c in flags}
+    flag_base = {c: float(frame[c].mean()) for c in flags}
+    pooled = {c: _pooled(frame[c], levels) for c, levels in columns.categorical.items()}
+    cat_share = {c: pd.crosstab(labels, values, normalize="index") for c, values in pooled.items()}
+    cat_base = {c: values.value_counts(normalize=True) for c, values in pooled.items()}
+    outcomes = set(columns.outcomes)
+    profiles: list[SegmentProfile] = []
+    for segment, size in zip(segments, counts, strict=True):
+        seg = int(segment)
+        profile = SegmentProfile(segment_id=seg, label="", size=int(size), share=float(size / n))
+        if size < min_segment_size:
+            profile.suppressed = True
+            profile.label = f"Segment {seg} (too small to describe)"
+            profiles.append(profile)
+            continue
+        ranking: list[tuple[float, str, float]] = []
+        for c in numeric:
+            s, b = stats[seg][c], base[c]
+            std_diff = None if b["std"] == 0 else (s["mean"] - b["mean"]) / b["std"]
+            profile.numeric.append(
+                NumericStat(
+                    feature=c,
+                    mean=s["mean"],
+                    median=s["median"],
+                    q1=s["q1"],
+                    q3=s["q3"],
+                    base_mean=b["mean"],
+                    base_median=b["median"],
+                    lift=_lift(s["mean"], b["mean"]),
+                    std_diff=std_diff,
+                    outcome=c in outcomes,
+                )
+            )
+            if std_diff is not None and c not in outcomes:
+                ranking.append((abs(std_diff), c, std_diff))
+        for c in flags:
+            share = float(flag_share[c].get(seg, np.nan))
+            base_share = flag_base[c]
+            std_diff = _std_share(share, base_share)
+            profile.categorical.append(
+                CategoryStat(
+                    feature=c,
+                    value="true",
+                    share=share,
+                    base_share=base_share,
+                    lift=_lift(share, base_share),
+                    std_diff=std_diff,
+                    outcome=c in outcomes,
+                )
+            )
+            if std_diff is not None and c not in outcomes:
+                ranking.append((abs(std_diff), c, std_diff))
+        for c, table in cat_share.items():
+            row = table.loc[segment] if segment in table.index else pd.Series(dtype=float)
+            for value, base_share in cat_base[c].items():
+                share = float(row.get(value, 0.0))
+                std_diff = _std_share(share, float(base_share))
+                profile.categorical.append(
+                    CategoryStat(
+                        feature=c,
+                        value=str(value),
+                        share=share,
+                        base_share=float(base_share),
+                        lift=_lift(share, float(base_share)),
+                        std_diff=std_diff,
+                    )
+                )
+                if std_diff is not None and std_diff > 0 and value not in _POOLED:
+                    ranking.append((abs(std_diff), f"{c} = {value}", std_diff))
+        ranking.sort(key=lambda item: (-item[0], item[1]))
+        profile.top_features = [name for _, name, _ in ranking[:TOP_FEATURES]]
+        parts = [_label_part(name, d, columns) for _, name, d in ranking[:3]]
+        label = ", ".join(parts) if parts else f"Segment {seg}"
+        profile.label = label[:1].upper() + label[1:]
+        profiles.append(profile)
+    _disambiguate(profiles)
+    return profiles
+
+
+def _disambiguate(profiles: list[SegmentProfile]) -> None:
+    seen: dict[str, int] = {}
+    for p in profiles:
+        seen[p.label] = seen.get(p.label, 0) + 1
+    for p in profiles:
+        if seen[p.label] > 1:
+            p.label = f"{p.label} (segment {p.segment_id})"
