@@ -1,0 +1,17 @@
+"""Persona Studio's Gradio app: the whole flow in the browser, no business logic.
+
+Each screen is one module (:mod:`ui.data`, :mod:`ui.documents`,
+:mod:`ui.personas`, :mod:`ui.interview`, :mod:`ui.panel`) calling the same
+library functions as the CLI; :mod:`ui.common` holds the error boundary and the
+safe rendering of model output::
+
+    from persona.config import load_settings
+    from persona.services import Services
+    import ui
+
+    ui.launch(Services(load_settings()))
+"""
+
+from ui.app import build_app, launch, launch_options
+
+__all__ = ["build_app", "launch", "launch_options"]

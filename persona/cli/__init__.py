@@ -7,6 +7,7 @@ place, :func:`main`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -28,8 +29,15 @@ def _register_commands() -> None:
         app.add_typer(docs_app, name="docs")
 
 
+# LangChain would send every prompt (segment statistics, document excerpts) to LangSmith
+# if these were set; customer-derived data must not leave the machine by a side door.
+_TRACING_VARIABLES = ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGSMITH_GATEWAY")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``persona`` console script; returns the exit code."""
+    for variable in _TRACING_VARIABLES:
+        os.environ.pop(variable, None)
     _register_commands()
     from persona.cli._app import console
 

@@ -1,0 +1,262 @@
+"""Screen 1, Data & segments: upload a table, review its column roles, find segments.
+
+Calls :func:`segments.read_table` / :func:`segments.infer_roles` for the preview
+and :func:`persona.segmentation.run_segmentation` (the same function as
+``persona segment``) for the work; shows the segment map, the profile heat map
+and the six-criteria scorecard, and offers the labels CSV.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+import segments
+from persona.errors import NotFoundError
+from persona.segmentation import StoredSegment, load_segments, run_segmentation
+from ui.common import Workspace, boundary, html_text, md_text, progress_callback, verdict_badge
+from ui.screen import Screen
+
+__all__ = ["TABLE_TYPES", "build", "describe_segments", "preview_table", "scorecard_html"]
+
+TABLE_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"]
+INFER = "(infer)"
+K_CHOICES = ["auto", *(str(k) for k in range(2, 11))]
+PREVIEW_ROWS = 10
+MASK = "•••"
+ROLE_HEADERS = ["column", "inferred role", "role"]
+
+
+def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, ...]:
+    """Read the uploaded table: preview (personal columns masked), roles, ID choices."""
+    if not path:
+        return (
+            gr.update(value=None),
+            gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
+            gr.update(choices=[INFER], value=INFER),
+            "",
+        )
+    settings = ws.services(project).settings
+    loaded = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
+    frame = loaded.frame
+    roles = segments.infer_roles(frame)
+    head = frame.head(PREVIEW_ROWS).astype("string").fillna("")
+    for column, role in roles.items():
+        # The preview is for checking the columns, not for reading people's details.
+        if role == "personal":
+            head[column] = MASK
+    role_rows = pd.DataFrame(
+        [[column, role, role] for column, role in roles.items()], columns=ROLE_HEADERS
+    )
+    notes = [f"**{len(frame):,} rows × {frame.shape[1]} columns.**"]
+    notes += [f"- {md_text(w, inline=True)}" for w in loaded.warnings]
+    identifiers = [c for c, r in roles.items() if r == "identifier"]
+    return (
+        gr.update(value=head),
+        gr.update(value=role_rows),
+        gr.update(choices=[INFER, *map(str, frame.columns)], value=INFER),
+        "\n".join(notes)
+        + (
+            f"\n\nCustomer ID column: **{md_text(identifiers[0], inline=True)}**."
+            if identifiers
+            else ""
+        ),
+    )
+
+
+def _role_overrides(table: Any) -> dict[str, str]:
+    """Roles the user changed in the roles table (the others stay inferred)."""
+    if table is None:
+        return {}
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table, columns=ROLE_HEADERS)
+    overrides: dict[str, str] = {}
+    for column, inferred, chosen in frame[ROLE_HEADERS].itertuples(index=False):
+        chosen_text = str(chosen or "").strip().lower()
+        if column and chosen_text and chosen_text != str(inferred):
+            overrides[str(column)] = chosen_text
+    return overrides
+
+
+def scorecard_html(stored: list[StoredSegment]) -> str:
+    """The six-criteria scorecard of stored segments as an HTML table (escaped)."""
+    if not stored:
+        return '<p class="ps-muted">No segments yet.</p>'
+    criteria = list(stored[0].scorecard) or list(segments.CRITERIA)
+    head = "".join(f"<th>{html_text(c.replace('_', ' '))}</th>" for c in criteria)
+    rows = []
+    for segment in stored:
+        cells = []
+        for name in criteria:
+            entry = segment.scorecard.get(name, {})
+            explanation = entry.get("explanation", "")
+            cells.append(
+                f"<td>{verdict_badge(entry.get('verdict', 'unknown'), explanation)}"
+                f'<div class="ps-small">{html_text(explanation)}</div></td>'
+            )
+        rows.append(
+            f"<tr><td><b>#{segment.segment_index}</b> {html_text(segment.label)}"
+            f'<div class="ps-small">{segment.size:,} customers, {segment.share:.1%}</div></td>'
+            + "".join(cells)
+            + "</tr>"
+        )
+    return (
+        '<table class="ps-table" id="scorecard-table"><thead><tr><th>segment</th>'
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def describe_segments(stored: list[StoredSegment], warnings: list[str]) -> str:
+    """Markdown summary of a segmentation: one line per segment, then the warnings."""
+    lines = [f"**{len(stored)} segments** (aggregates only; customer IDs stay in the workspace)."]
+    for s in stored:
+        label = md_text(s.label, inline=True)
+        lines.append(f"- #{s.segment_index} {label}: {s.size:,} customers ({s.share:.1%})")
+    if warnings:
+        lines.append("\n**Notes**")
+        lines += [f"- {md_text(w, inline=True)}" for w in warnings]
+    return "\n".join(lines)
+
+
+def find_segments(
+    ws: Workspace,
+    project: str,
+    path: str | None,
+    k: str,
+    algorithm: str,
+    id_column: str,
+    roles: Any,
+    progress: gr.Progress,
+) -> tuple[Any, ...]:
+    """Run the segmentation and return the summary, figures, scorecard and labels file."""
+    if not path:
+        raise gr.Error("Upload a customer table first.", print_exception=False)
+    services = ws.services(project)
+    run = run_segmentation(
+        services,
+        Path(path),
+        k="auto" if k == "auto" else int(k),
+        algorithm=algorithm,
+        id_column=None if id_column in (None, "", INFER) else id_column,
+        roles=_role_overrides(roles) or None,
+        progress=progress_callback(progress, high=0.9),
+    )
+    progress(0.92, desc="Drawing the charts")
+    settings = services.settings
+    frame = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024).frame
+    segment_map = segments.segment_map_figure(run.result, frame)
+    # Long segment labels squeeze a side legend; below the chart they have room.
+    segment_map.update_layout(height=520, legend={"orientation": "h", "y": -0.25})
+    profile = segments.profile_figure(run.result)
+    profile.update_layout(height=420)
+    labels = segments.export_labels_csv(run.result, ws.download_path(project, "segment-labels.csv"))
+    return (
+        describe_segments(run.segments, run.warnings),
+        segment_map,
+        profile,
+        scorecard_html(run.segments),
+        gr.update(value=str(labels), visible=True),
+    )
+
+
+def stored_state(ws: Workspace, project: str) -> tuple[Any, ...]:
+    """What the screen shows for a project before anything runs: its latest segments."""
+    try:
+        stored = load_segments(ws.services(project))
+    except NotFoundError:
+        return ("No segmentation in this project yet.", None, None, scorecard_html([]))
+    return (
+        describe_segments(stored, [])
+        + "\n\n*Latest saved segmentation. Run again to see the charts.*",
+        None,
+        None,
+        scorecard_html(stored),
+    )
+
+
+def build(ws: Workspace, project: gr.Dropdown) -> Screen:
+    """Lay out the screen inside the current tab and wire its events."""
+    gr.Markdown(
+        "Upload a customer table (CSV, TSV, Parquet, XLSX, JSON or JSON Lines), check the "
+        "column roles, then find segments. Personal-data columns (names, e-mails, phones …) "
+        "never become features and never leave the workspace."
+    )
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            table_file = gr.File(
+                label="Customer table", file_types=TABLE_TYPES, type="filepath", elem_id="data-file"
+            )
+            k = gr.Dropdown(K_CHOICES, value="auto", label="Number of segments", elem_id="data-k")
+            algorithm = gr.Dropdown(
+                list(segments.ALGORITHMS), value="kmeans", label="Algorithm", elem_id="data-alg"
+            )
+            id_column = gr.Dropdown(
+                [INFER], value=INFER, label="Customer ID column", elem_id="data-id"
+            )
+            run = gr.Button("Find segments", variant="primary", elem_id="data-run")
+        with gr.Column(scale=3):
+            table_notes = gr.Markdown(elem_id="data-notes")
+            preview = gr.Dataframe(
+                label=f"Preview (first {PREVIEW_ROWS} rows; personal data masked)",
+                interactive=False,
+                max_height=300,
+                elem_id="data-preview",
+            )
+            roles = gr.Dataframe(
+                headers=ROLE_HEADERS,
+                label="Column roles: edit the 'role' column to override "
+                f"({', '.join(segments.ROLES)})",
+                interactive=True,
+                static_columns=[0, 1],
+                max_height=300,
+                elem_id="data-roles",
+            )
+    summary = gr.Markdown(elem_id="data-summary")
+    segment_map = gr.Plot(label="Segment map", elem_id="data-map")
+    profile = gr.Plot(label="How the segments differ", elem_id="data-profile")
+    gr.Markdown("### Scorecard\nHover a verdict or read the line under it for the reason.")
+    scorecard = gr.HTML(elem_id="data-scorecard")
+    labels = gr.DownloadButton(
+        "Download segment labels (CSV)", visible=False, elem_id="data-labels"
+    )
+
+    @boundary
+    def on_upload(project_name: str, path: str | None) -> tuple[Any, ...]:
+        return preview_table(ws, project_name, path)
+
+    @boundary
+    def on_run(
+        project_name: str,
+        path: str | None,
+        k_value: str,
+        algorithm_value: str,
+        id_value: str,
+        roles_value: Any,
+        progress: gr.Progress = gr.Progress(),  # Gradio injects the tracker here
+    ) -> tuple[Any, ...]:
+        return find_segments(
+            ws, project_name, path, k_value, algorithm_value, id_value, roles_value, progress
+        )
+
+    @boundary
+    def on_refresh(project_name: str) -> tuple[Any, ...]:
+        return stored_state(ws, project_name)
+
+    table_file.change(on_upload, [project, table_file], [preview, roles, id_column, table_notes])
+    run.click(
+        on_run,
+        [project, table_file, k, algorithm, id_column, roles],
+        [summary, segment_map, profile, scorecard, labels],
+        concurrency_id="heavy",
+    )
+    # Not refreshed on tab change: that would wipe the charts of the run just made.
+    return Screen(
+        refresh=on_refresh,
+        outputs=[summary, segment_map, profile, scorecard],
+        refresh_on_tab=False,
+    )
