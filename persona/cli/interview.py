@@ -14,6 +14,7 @@ from persona.errors import PersonaError
 from persona.generate import find_persona
 from persona.insights import compile_brief, export_insights, list_briefs
 from persona.interview import (
+    SYNTHETIC_LABEL,
     Turn,
     ask_stream,
     interview_persona,
@@ -23,15 +24,11 @@ from persona.interview import (
     start_interview,
 )
 from persona.models import GuideQuestion
-from persona.panel import ask_panel, export_panel, list_panels
+from persona.panel import SYNTHETIC_NOTE, ask_panel, export_panel, list_panels
 from persona.safe_text import strip_invisible
 from persona.services import Services
 
 _QUIT = {"/quit", "/exit", "/q"}
-_SYNTHETIC = (
-    "Synthetic persona: the answers are simulated from aggregate customer data, "
-    "not said by a real customer."
-)
 
 
 def _say(text: str, style: str | None = None, end: str = "\n") -> None:
@@ -84,7 +81,7 @@ def interview(
         earlier = []
     _owner, subject = interview_persona(svc, interview_id)
     name = subject.name
-    _say(f"Interview {interview_id} with {name}. {_SYNTHETIC}", style="dim")
+    _say(f"Interview {interview_id} with {name}. {SYNTHETIC_LABEL}", style="dim")
     if earlier:
         _print_turns(earlier, name)
     if guide:
@@ -190,7 +187,7 @@ def panel(
     ids = [find_persona(svc, key) for key in persona] if persona else None
     with console.status("Asking the panel…"):
         result = ask_panel(svc, question, persona_ids=ids)
-    _say(_SYNTHETIC.replace("persona:", "panel:"), style="dim")
+    _say(SYNTHETIC_NOTE, style="dim")
     table = Table("persona", "share", "answer", "flags", title=Text(result.question))
     for answer in result.answers:
         flags = "\n".join(f"{f.kind}: {f.message}" for f in answer.flags)

@@ -1,0 +1,552 @@
+"""Interview sessions: start, ask (streaming), resume, run the prepared guide.
+
+A turn is written twice, each time in its own transaction: the question before
+the model is called, the answer after the model finished and the consistency
+guard ran. Only then is the turn acknowledged (``ask`` returns, the stream
+ends). A process killed in between leaves an unanswered question, which
+:func:`resume` marks ``interrupted``; nothing acknowledged is lost, and the
+idempotency key ``(interview_id, turn_no, role)`` prevents duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from persona.consistency import Flag, check_answer
+from persona.errors import KnowledgeError, PersonaError, ProviderError
+from persona.generate import get_persona
+from persona.interview import records
+from persona.interview.override import normalise, override_attempt
+from persona.interview.prompt import (
+    MESSAGE_OVERHEAD,
+    TokenCounter,
+    build_messages,
+    fence_documents,
+    plan_history,
+    refusal,
+    system_prompt,
+    user_message,
+)
+from persona.interview.records import (
+    Exchange,
+    InterviewInfo,
+    Source,
+    SummaryState,
+    Turn,
+)
+from persona.llm import invoke_text, stream_text
+from persona.models import GuideQuestion, Persona
+from persona.privacy import scrub_text
+from persona.safe_text import defang_urls, strip_invisible
+from persona.store import utc_now
+from prompts import render
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from persona.knowledge import Citation
+    from persona.services import Services
+
+__all__ = [
+    "CONTEXT_K",
+    "MAX_QUESTION_CHARS",
+    "MAX_TURNS",
+    "SYNTHETIC_LABEL",
+    "TurnStream",
+    "ask",
+    "ask_stream",
+    "clean_question",
+    "fit_question",
+    "list_interviews",
+    "resume",
+    "retrieve",
+    "run_guide",
+    "start_interview",
+    "token_budget",
+    "transcript",
+]
+
+SYNTHETIC_LABEL = (
+    "Synthetic interview: the persona and its answers are simulated by a language model "
+    "from aggregate customer data; they are not statements by a real customer."
+)
+"""The label every display of a transcript carries."""
+
+MAX_QUESTION_CHARS = 2000
+"""Longest question accepted (OWASP LLM10: bounded input)."""
+
+MAX_TURNS = 500
+"""Most turns one interview may have; start a new session after that."""
+
+CONTEXT_K = 3
+"""Document chunks retrieved as context for each question."""
+
+SUMMARY_TOKENS = 160
+"""Room kept for the rolling summary of older turns."""
+
+SAFETY_TOKENS = 48
+"""Slack for chat-template tokens the counter cannot see."""
+
+REPEAT_SIMILARITY = 0.8
+"""Share of shared word triples above which an answer counts as a repeat."""
+
+OnToken = Callable[[str], None]
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def start_interview(services: Services, persona_id: int, *, title: str | None = None) -> int:
+    """Open a new interview with a persona (at its current version); return its id."""
+    stored = get_persona(services, persona_id)
+    name = stored.persona.name
+    clean_title = " ".join(strip_invisible(title or "").split())[:200]
+    if not clean_title:
+        clean_title = f"Interview with {name}, {utc_now()[:16].replace('T', ' ')} UTC"
+    with services.store.transaction() as db:
+        cursor = db.execute(
+            "INSERT INTO interviews (project_id, persona_id, persona_version, title, summary, "
+            "created_at) VALUES (?, ?, ?, ?, '', ?)",
+            (services.project_id, persona_id, stored.version, clean_title, utc_now()),
+        )
+    assert cursor.lastrowid is not None
+    return int(cursor.lastrowid)
+
+
+def list_interviews(services: Services, *, persona_id: int | None = None) -> list[InterviewInfo]:
+    """Interviews of the project (optionally of one persona), oldest first."""
+    sql = (
+        "SELECT i.*, p.name AS persona_name, "
+        "(SELECT COUNT(*) FROM turns t WHERE t.interview_id = i.id AND t.role = 'assistant' "
+        " AND t.status = 'complete') AS answered, "
+        "(SELECT COUNT(*) FROM turns t WHERE t.interview_id = i.id AND t.role = 'user' "
+        " AND t.status = 'interrupted') AS interrupted, "
+        "(SELECT MAX(t.created_at) FROM turns t WHERE t.interview_id = i.id) AS last_at "
+        "FROM interviews i JOIN personas p ON p.id = i.persona_id WHERE i.project_id = ?"
+    )
+    params: list[object] = [services.project_id]
+    if persona_id is not None:
+        sql += " AND i.persona_id = ?"
+        params.append(persona_id)
+    rows = services.store.query(sql + " ORDER BY i.id", params)
+    return [
+        InterviewInfo(
+            id=int(r["id"]),
+            persona_id=int(r["persona_id"]),
+            persona_name=str(r["persona_name"]),
+            persona_version=int(r["persona_version"]),
+            title=str(r["title"]),
+            created_at=str(r["created_at"]),
+            answered=int(r["answered"]),
+            interrupted=int(r["interrupted"]),
+            last_at=r["last_at"],
+            summary=SummaryState.parse(r["summary"]).text,
+        )
+        for r in rows
+    ]
+
+
+def transcript(services: Services, interview_id: int) -> list[Turn]:
+    """Every turn of an interview, in order (questions before their answers)."""
+    records.interview_row(services.store, services.project_id, interview_id)
+    return records.load_turns(services.store, interview_id)
+
+
+def resume(services: Services, interview_id: int) -> list[Turn]:
+    """Reopen an interview: mark questions left without an answer ``interrupted``.
+
+    Call it when a session is reopened after a crash or a restart, not while
+    another process is answering in the same interview.
+    """
+    records.interview_row(services.store, services.project_id, interview_id)
+    records.mark_orphans(services.store, interview_id)
+    return records.load_turns(services.store, interview_id)
+
+
+def interview_persona(services: Services, interview_id: int) -> tuple[int, Persona]:
+    """The persona id and the persona version the interview was started with."""
+    row = records.interview_row(services.store, services.project_id, interview_id)
+    stored = get_persona(services, int(row["persona_id"]), int(row["persona_version"]))
+    return stored.id, stored.persona
+
+
+# --------------------------------------------------------------------------- asking
+
+
+class TurnStream(Iterator[str]):
+    """The answer to one question, piece by piece; :attr:`turn` once it is stored.
+
+    :attr:`question` is the stored user turn (committed before the model is
+    called). Iterate to the end to get the answer stored and acknowledged;
+    closing the stream early, or an error, stores what was said as an
+    ``interrupted`` turn. A replayed turn (see ``turn_no``) yields the stored
+    answer in one piece.
+    """
+
+    def __init__(self, question: Turn, answer: Turn | None = None) -> None:
+        self.question = question
+        self._answer = answer
+        self._pieces: Iterator[str] = iter([answer.content] if answer is not None else [])
+
+    def _generate(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+
+    def _store(self, answer: Turn) -> None:
+        self._answer = answer
+
+    def __iter__(self) -> TurnStream:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        """Stop generating; what was said so far is stored as interrupted."""
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+    @property
+    def turn(self) -> Turn:
+        """The stored answer; raises until the stream has been read to the end."""
+        if self._answer is None:
+            raise RuntimeError("The answer is not complete: read the stream to its end first.")
+        return self._answer
+
+    @property
+    def done(self) -> bool:
+        """True once the answer is stored."""
+        return self._answer is not None
+
+
+def ask_stream(
+    services: Services, interview_id: int, question: str, *, turn_no: int | None = None
+) -> TurnStream:
+    """Ask a question; the returned stream yields the answer as the model writes it.
+
+    The question is stored (in its own transaction) before this returns. Pass
+    ``turn_no`` to retry a turn idempotently: a question already stored under
+    that number is not stored again, and an answer already stored is replayed
+    without calling the model. Attempts to make the persona break character are
+    answered with a fixed in-character refusal, without calling the model.
+
+    Raises :class:`PersonaError` for an empty or over-long question or a full
+    interview, :class:`NotFoundError` for an unknown interview.
+    """
+    row = records.interview_row(services.store, services.project_id, interview_id)
+    persona = get_persona(services, int(row["persona_id"]), int(row["persona_version"])).persona
+    text = clean_question(question)
+    attempt = override_attempt(text)
+    flags = [] if attempt is None else [_override_flag(attempt)]
+    if turn_no is None:
+        _check_capacity(services, interview_id)
+    stored, answer = records.insert_question(services.store, interview_id, text, flags, turn_no)
+    if answer is not None:
+        return TurnStream(stored, answer)
+    stream = TurnStream(stored)
+    stream._generate(_produce(services, stream, persona, refused=attempt is not None))
+    return stream
+
+
+def ask(
+    services: Services,
+    interview_id: int,
+    question: str,
+    *,
+    on_token: OnToken | None = None,
+    turn_no: int | None = None,
+) -> Turn:
+    """Ask a question and return the stored answer; ``on_token`` sees it as it streams."""
+    stream = ask_stream(services, interview_id, question, turn_no=turn_no)
+    for piece in stream:
+        if on_token is not None:
+            on_token(piece)
+    return stream.turn
+
+
+def run_guide(
+    services: Services,
+    interview_id: int,
+    *,
+    on_question: Callable[[GuideQuestion], None] | None = None,
+    on_token: OnToken | None = None,
+    on_answer: Callable[[GuideQuestion, Turn], None] | None = None,
+) -> list[Turn]:
+    """Ask the persona's prepared guide, question by question; return the new answers.
+
+    ``on_question`` sees each question before it is asked, ``on_token`` the
+    answer as it streams, ``on_answer`` the stored answer. Questions this
+    interview already has a complete answer to are skipped, so re-running after
+    an interruption carries on where it stopped.
+    """
+    from persona.guide import get_guide
+
+    row = records.interview_row(services.store, services.project_id, interview_id)
+    guide = get_guide(services, int(row["persona_id"]))
+    turns = records.load_turns(services.store, interview_id)
+    answered = {_key(e.question) for e in records.exchanges(turns)}
+    answers = []
+    for question in guide.questions:
+        if _key(question.text) in answered:
+            continue
+        if on_question is not None:
+            on_question(question)
+        turn = ask(services, interview_id, question.text, on_token=on_token)
+        answered.add(_key(question.text))
+        answers.append(turn)
+        if on_answer is not None:
+            on_answer(question, turn)
+    return answers
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _key(text: str) -> str:
+    return normalise(text).casefold()
+
+
+def clean_question(question: str) -> str:
+    """The question as stored and sent: no invisible characters, personal data masked.
+
+    Raises :class:`PersonaError` when it is empty or longer than
+    :data:`MAX_QUESTION_CHARS`.
+    """
+    text = strip_invisible(question).strip()
+    if not text:
+        raise PersonaError("The question is empty.", hint="Type a question for the persona.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise PersonaError(
+            f"The question has {len(text)} characters; at most {MAX_QUESTION_CHARS} are accepted.",
+            hint="Ask a shorter question, or split it into several.",
+        )
+    # Personal data typed or pasted into a question must not reach the model.
+    scrubbed, _counts = scrub_text(text)
+    return scrubbed
+
+
+def _check_capacity(services: Services, interview_id: int) -> None:
+    row = services.store.query_one(
+        "SELECT COALESCE(MAX(turn_no), 0) AS n FROM turns WHERE interview_id = ?", (interview_id,)
+    )
+    if row is not None and int(row["n"]) >= MAX_TURNS:
+        raise PersonaError(
+            f"Interview {interview_id} has reached {MAX_TURNS} turns.",
+            hint="Start a new interview with the same persona.",
+        )
+
+
+def _override_flag(words: str) -> Flag:
+    return Flag(
+        kind="override",
+        message="An attempt to make the persona break character or override its instructions; "
+        "refused in character without calling the model.",
+        text=words,
+    )
+
+
+def _produce(
+    services: Services, stream: TurnStream, persona: Persona, *, refused: bool
+) -> Iterator[str]:
+    """Generate, guard and store the answer to ``stream.question``."""
+    question = stream.question
+    interview_id, turn_no = question.interview_id, question.turn_no
+    pieces: list[str] = []
+    sources: list[Source] = []
+    try:
+        if refused:
+            for piece in re.findall(r"\S+\s*", refusal(persona)):
+                pieces.append(piece)
+                yield piece
+            flags: list[Flag] = [question.flags[0]]
+        else:
+            model = services.chat_model()
+            messages, sources = _prompt(services, model, persona, question)
+            for piece in stream_text(model, messages):
+                piece = strip_invisible(piece)
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+            flags = []
+    except BaseException:
+        partial = "".join(pieces).strip()
+        if partial:
+            records.insert_answer(
+                services.store, interview_id, turn_no, partial,
+                status="interrupted", flags=[], sources=sources,
+            )  # fmt: skip
+        else:
+            records.mark_interrupted(services.store, interview_id, turn_no)
+        raise
+    answer = "".join(pieces).strip()
+    if not answer:
+        answer = "I don't know."
+        flags.append(Flag(kind="empty", message="The model gave no answer."))
+    if not refused:
+        flags += check_answer(answer, persona, question=question.content)
+        flags += _repeat_flags(services, interview_id, turn_no, answer)
+    stored = records.insert_answer(
+        services.store, interview_id, turn_no, answer,
+        status="complete", flags=flags, sources=sources,
+    )  # fmt: skip
+    stream._store(stored)
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.casefold())
+    return {tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def _repeat_flags(services: Services, interview_id: int, turn_no: int, answer: str) -> list[Flag]:
+    """A flag when the answer repeats an earlier one nearly word for word.
+
+    Small models copy their previous answer from the history; such an answer
+    says nothing new about the question it was given.
+    """
+    mine = _shingles(answer)
+    earlier = records.exchanges(records.load_turns(services.store, interview_id), before=turn_no)
+    for exchange in reversed(earlier):
+        theirs = _shingles(exchange.answer)
+        if mine and theirs and len(mine & theirs) / len(mine | theirs) >= REPEAT_SIMILARITY:
+            return [
+                Flag(
+                    kind="repeat",
+                    message=f"The answer repeats the answer to turn {exchange.turn_no} "
+                    "nearly word for word.",
+                )
+            ]
+    return []
+
+
+def _prompt(
+    services: Services, model: BaseChatModel, persona: Persona, question: Turn
+) -> tuple[list[BaseMessage], list[Source]]:
+    """The messages for ``question`` within the token budget, and the context's sources."""
+    store = services.store
+    interview_id = question.interview_id
+    row = records.interview_row(store, services.project_id, interview_id)
+    state = SummaryState.parse(row["summary"])
+    turns = records.load_turns(store, interview_id)
+    history = records.exchanges(turns, after=state.through, before=question.turn_no)
+    counter = TokenCounter(model)
+    for exchange in history:
+        exchange.tokens = counter.exchange(exchange)
+    budget = token_budget(services)
+    system = system_prompt(persona, summary=state.text)
+    citations = retrieve(services, question.content)
+    current, sources, fixed = fit_question(services, counter, system, question.content, citations)
+    fold, keep = plan_history(fixed, history, budget, reserve=SUMMARY_TOKENS)
+    if fold:
+        state = SummaryState(
+            through=fold[-1].turn_no,
+            text=_summarise(model, persona, state.text, fold, counter),
+        )
+        records.save_summary(store, interview_id, state)
+        system = system_prompt(persona, summary=state.text)
+        current, sources, fixed = fit_question(
+            services, counter, system, question.content, citations
+        )
+        # The summary may run over its share: then the oldest kept turns are dropped.
+        while keep and fixed + sum(e.tokens for e in keep) > budget:
+            keep = keep[1:]
+    return build_messages(system, keep, current), sources
+
+
+def token_budget(services: Services) -> int:
+    """Tokens a prompt may take: the context window less the answer's room and some slack."""
+    settings = services.settings
+    return settings.llm_context - settings.llm_max_tokens - SAFETY_TOKENS
+
+
+def fit_question(
+    services: Services,
+    counter: TokenCounter,
+    system: str,
+    question: str,
+    citations: list[Citation],
+) -> tuple[str, list[Source], int]:
+    """The current message with as much fenced context as fits; its sources and the
+    tokens system prompt plus message take.
+
+    Raises :class:`PersonaError` when even the bare question does not fit.
+    """
+    budget = token_budget(services)
+    documents, sources = fence_documents(citations)
+    current = user_message(question, documents)
+    while documents and _fixed(counter, system, current) > budget:
+        documents, sources = documents[:-1], sources[:-1]
+        current = user_message(question, documents)
+    fixed = _fixed(counter, system, current)
+    if fixed > budget:
+        settings = services.settings
+        raise PersonaError(
+            f"The persona's facts and this question need {fixed} tokens; the model's context "
+            f"leaves {budget} (PERSONA_LLM_CONTEXT={settings.llm_context}, "
+            f"PERSONA_LLM_MAX_TOKENS={settings.llm_max_tokens}).",
+            hint="Ask a shorter question, or raise PERSONA_LLM_CONTEXT.",
+        )
+    return current, sources, fixed
+
+
+def _fixed(counter: TokenCounter, system: str, current: str) -> int:
+    return counter(system) + counter(current) + 3 * MESSAGE_OVERHEAD
+
+
+def retrieve(services: Services, question: str) -> list[Citation]:
+    """Up to :data:`CONTEXT_K` chunks of the project's documents for ``question``."""
+    store = services.store
+    has_chunks = store.query_one(
+        "SELECT 1 FROM chunks WHERE project_id = ? LIMIT 1", (services.project_id,)
+    )
+    if has_chunks is None:
+        return []
+    from persona.knowledge import search
+
+    try:
+        return search(store, services.settings, question, k=CONTEXT_K)
+    except KnowledgeError:
+        # A missing or stale index must not stop the interview; the persona
+        # answers from its facts alone.
+        return []
+
+
+def _summarise(
+    model: BaseChatModel,
+    persona: Persona,
+    previous: str,
+    fold: list[Exchange],
+    counter: TokenCounter,
+) -> str:
+    """The rolling summary with ``fold`` added; a plain digest when the model fails."""
+    name = persona.name
+    messages: list[BaseMessage] = [
+        SystemMessage(content=render("summary.system", persona_name=name, max_sentences=5)),
+        HumanMessage(
+            content=render(
+                "summary.user",
+                persona_name=name,
+                previous=previous,
+                exchanges=[(_short(e.question, 300), _short(e.answer, 500)) for e in fold],
+            )
+        ),
+    ]
+    try:
+        text = invoke_text(model, messages)
+    except ProviderError:
+        text = ""
+    text = " ".join(defang_urls(strip_invisible(text)).split())
+    if not text:
+        topics = "; ".join(_short(e.question, 80) for e in fold)
+        text = f"{previous} Earlier questions: {topics}.".strip()
+    while counter(text) > SUMMARY_TOKENS and " " in text:
+        text = text[: int(len(text) * 0.8)].rsplit(" ", 1)[0] + " …"
+    return text
+
+
+def _short(text: str, limit: int) -> str:
+    clean = " ".join(text.split()).replace("<", "‹").replace(">", "›")
+    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,132 @@
+"""Plain data passed between the knowledge modules and returned to callers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Block",
+    "Chunk",
+    "Citation",
+    "DocumentInfo",
+    "Extracted",
+    "IngestReport",
+    "Progress",
+]
+
+Progress = Callable[[str, float], None]
+"""Progress callback: a short message and the fraction done, 0.0 to 1.0."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of visible text from one place in a document (a page, a section, a table)."""
+
+    text: str
+    page: int | None = None
+    heading: str | None = None
+
+
+@dataclass
+class Extracted:
+    """What a reader got out of one file, before chunking."""
+
+    media_type: str
+    blocks: list[Block]
+    n_pages: int | None = None
+    hidden_removed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def count_hidden(self, kind: str, n: int = 1) -> None:
+        """Record ``n`` pieces of hidden content of ``kind`` that were left out."""
+        if n:
+            self.hidden_removed[kind] = self.hidden_removed.get(kind, 0) + n
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable piece of a document, as stored in SQLite and indexed in Chroma."""
+
+    id: str
+    ordinal: int
+    text: str
+    page: int | None
+    heading: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of adding one file.
+
+    ``duplicate`` is true when a document with the same bytes was already in the
+    project: nothing was added and ``document_id`` names the existing one.
+    ``hidden_removed`` counts invisible content left out (by kind), and
+    ``pii_scrubbed`` the personal identifiers replaced by placeholders.
+    """
+
+    document_id: int
+    filename: str
+    n_pages: int | None
+    n_chunks: int
+    duplicate: bool = False
+    media_type: str = ""
+    hidden_removed: dict[str, int] = field(default_factory=dict)
+    pii_scrubbed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as stored with the document (``documents.report_json``)."""
+        return {
+            "media_type": self.media_type,
+            "hidden_removed": self.hidden_removed,
+            "pii_scrubbed": self.pii_scrubbed,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One document of the project, as listed by :func:`persona.knowledge.list_documents`."""
+
+    document_id: int
+    filename: str
+    media_type: str
+    n_pages: int | None
+    n_chunks: int
+    sha256: str
+    created_at: str
+    hidden_removed: dict[str, int] = field(default_factory=dict)
+    pii_scrubbed: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A retrieved chunk with where it came from.
+
+    ``score`` is the cosine similarity between query and chunk (higher is
+    closer; 1.0 is identical direction). ``page`` is 1-based for paged formats
+    (PDF) and ``None`` elsewhere; ``heading`` is the nearest heading above the
+    chunk, when the format has headings.
+    """
+
+    chunk_id: str
+    document_id: int
+    filename: str
+    page: int | None
+    heading: str | None
+    text: str
+    score: float
+
+    @property
+    def source(self) -> str:
+        """Short human-readable provenance, e.g. ``brochure.pdf, p. 3``."""
+        where = self.filename
+        if self.page is not None:
+            where += f", p. {self.page}"
+        if self.heading:
+            where += f", “{self.heading}”"
+        return where
