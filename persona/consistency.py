@@ -178,8 +178,8 @@ _RULES: tuple[_TraitRule, ...] = (
     _TraitRule(
         key="frequency",
         columns=re.compile(r"orders|frequency|purchases|visits|transactions", re.I),
-        high="orders more often than most customers",
-        low="orders less often than most customers",
+        high="buying more often than most customers",
+        low="buying less often than most customers",
         high_attitude="You buy often and know the shop well.",
         low_attitude="You buy rarely; you are not a regular.",
         contradicts_high=_phrases(
@@ -196,8 +196,8 @@ _RULES: tuple[_TraitRule, ...] = (
     _TraitRule(
         key="recency",
         columns=re.compile(r"days_since|recency|since_last", re.I),
-        high="has not bought for much longer than most customers",
-        low="bought more recently than most customers",
+        high="much longer without a purchase than most customers",
+        low="more recent buyers than most customers",
         high_attitude="You have not bought for a long time and have drifted away: be "
         "sceptical, say what would bring you back.",
         low_attitude="You bought recently.",
@@ -215,8 +215,8 @@ _RULES: tuple[_TraitRule, ...] = (
     _TraitRule(
         key="spend",
         columns=re.compile(r"spend|monetary|revenue|basket|order_value|aov", re.I),
-        high="spends more than most customers",
-        low="spends less than most customers",
+        high="spending more than most customers",
+        low="spending less than most customers",
         high_attitude="You spend generously when something is worth it.",
         low_attitude="You spend little and keep baskets small.",
         contradicts_high=_phrases(
@@ -306,12 +306,17 @@ _RULES: tuple[_TraitRule, ...] = (
     _TraitRule(
         key="returns",
         columns=re.compile(r"return", re.I),
-        high="returns items more often than most customers",
-        low="returns items less often than most customers",
+        high="more likely than most customers to return items",
+        low="less likely than most customers to return items",
         high_attitude="You send things back when they do not fit or disappoint.",
         low_attitude="You rarely send anything back.",
-        contradicts_high=_phrases(r"(?:never|rarely) return (?:anything|things|items|products)"),
-        contradicts_low=_phrases(r"(?:return|send back) (?:most|lots of|almost everything)"),
+        contradicts_high=_phrases(
+            r"\bI (?:never|rarely) (?:return|send back) (?:anything|things|items|products)"
+        ),
+        contradicts_low=_phrases(
+            r"\bI (?:usually |often |always )?(?:return|send back) "
+            r"(?:most|lots of|almost everything)"
+        ),
         high_words=("return", "returns", "refund", "refunds", "fit", "size", "sizing"),
         low_words=(),
     ),
@@ -323,7 +328,7 @@ class Trait:
     """A way the segment differs from all customers, read from one fact.
 
     ``level`` is ``high`` or ``low``; ``fact``/``value`` name the statistic;
-    ``description`` completes "This segment is …"; ``attitude`` is the line the
+    ``description`` completes "This segment's customers are …"; ``attitude`` is the line the
     interview prompt gives the persona; ``keywords`` are words an insight uses when
     it is about this trait *in this direction* (briefs use them to link data).
     """
@@ -602,6 +607,9 @@ def _channel_flags(text: str, persona: Persona) -> list[Flag]:
             if hit is None or channel in used or channel in seen:
                 continue
             seen.add(channel)
+            if channel == "web" and channel not in use.shares:
+                # "Online" may well mean the app or e-mail: only the data can say.
+                continue
             if channel in use.shares:
                 share = format_value(round(use.shares[channel], 1))
                 message = (
@@ -636,8 +644,8 @@ def _preference_flags(text: str, facts: SegmentFacts) -> list[Flag]:
         flags.append(
             Flag(
                 kind="preference",
-                message=f"Says {hit.group(0)!r}, but this segment is {trait.description} "
-                f"({trait.evidence_label()}).",
+                message=f"Says {hit.group(0)!r}, but this segment's customers are "
+                f"{trait.description} ({trait.evidence_label()}).",
                 text=hit.group(0)[:200],
                 fact=trait.fact,
             )

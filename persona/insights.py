@@ -625,7 +625,9 @@ def tier_of(text: str, answers: Sequence[_Answer]) -> tuple[Tier, list[str]]:
         who = persona.name
         for trait in segment_traits(persona.facts):
             if trait.keywords and _mentions(text, trait.keywords):
-                data.append(f"{trait.evidence_label()}: {who}'s segment is {trait.description}")
+                data.append(
+                    f"{trait.evidence_label()}: {who}'s segment's customers are {trait.description}"
+                )
         use = channel_use(persona)
         for channel in channels_in(text):
             share = use.shares.get(channel)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -493,11 +494,22 @@ def invoke_text(model: BaseChatModel, messages: LanguageModelInput) -> str:
 
 def stream_text(model: BaseChatModel, messages: LanguageModelInput) -> Iterator[str]:
     """Yield the reply text piece by piece, with provider errors translated."""
+    # An OpenAI-compatible stream that stops without a finish_reason was cut off
+    # (dropped connection): its partial text must not pass for a complete answer.
+    remote = type(getattr(model, "bound", model)).__name__ == "ChatOpenAI"
+    finished = False
     with provider_errors(model):
         for chunk in model.stream(messages):
+            if chunk.response_metadata.get("finish_reason"):
+                finished = True
             text = chunk.text
             if text:
                 yield str(text)
+    if remote and not finished:
+        raise ProviderUnavailable(
+            "The LLM endpoint closed the answer stream before it finished.",
+            hint="Try again; if it keeps happening, check the server's logs and timeouts.",
+        )
 
 
 @contextmanager
@@ -520,6 +532,12 @@ def provider_errors(model: object) -> Iterator[None]:
 
 
 def _translate(exc: Exception, model: object) -> ProviderError | None:
+    if isinstance(exc, json.JSONDecodeError):
+        return ProviderUnavailable(
+            "The LLM endpoint answered with something that is not JSON "
+            "(a proxy or gateway error page?).",
+            hint="Check PERSONA_LLM_BASE_URL points at the OpenAI-compatible /v1 path.",
+        )
     model = getattr(model, "bound", model)  # a RunnableBinding from .bind()
     url = getattr(model, "openai_api_base", None) or _OPENAI_DEFAULT_URL
     name = getattr(model, "model_name", None) or "?"

@@ -91,3 +91,18 @@ def test_channel_use_reads_shares_and_profile() -> None:
     assert use.shares == {"email": 73.8, "app": 4.0, "store": 22.2}
     assert use.used == {"email", "store"}
     assert use.describe() == ["email (73.8%)", "store (22.2%)"]
+
+
+def test_quoting_a_policy_or_saying_online_is_not_a_contradiction() -> None:
+    policy = "You can return most items within sixty days. I buy things online."
+    returns_low = maya().model_copy(
+        update={
+            "facts": maya().facts.model_copy(
+                update={"statistics": {**maya().facts.statistics, "returns_rate_vs_base_pct": -40}}
+            )
+        }
+    )
+    assert check_answer(policy, returns_low) == []
+    flags = check_answer("I usually return most of what I order.", returns_low)
+    assert [f.kind for f in flags] == ["preference"]
+    assert "customers are less likely than most customers to return items" in flags[0].message

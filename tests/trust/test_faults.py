@@ -164,12 +164,6 @@ def _no_complete_answer_and_no_duplicates(services: Services, interview_id: int)
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="persona/llm.py stream_text (line ~494) accepts a stream that ends without a "
-    "finish_reason / [DONE]: a dropped stream returns the partial text as a success and "
-    "persona/interview/session.py _produce stores it as a complete answer",
-)
 def test_a_dropped_stream_is_a_named_error_and_no_complete_turn(
     tmp_path: Path, stub: OpenAIStub, services_factory: Callable[[Settings], Services]
 ) -> None:
@@ -196,12 +190,6 @@ def test_a_dropped_stream_never_duplicates_turns(
     assert keys == [(first.turn_no, "user"), (first.turn_no, "assistant")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="persona/llm.py _translate (line ~522) maps no JSON decoding error: a 200 whose "
-    "body is not JSON (a proxy's HTML page) escapes as a raw json.JSONDecodeError, "
-    "outside persona.errors.USER_ERRORS",
-)
 @pytest.mark.parametrize("how", ["invoke", "structured"])
 def test_a_malformed_body_is_a_named_error(tmp_path: Path, stub: OpenAIStub, how: str) -> None:
     model = make_chat_model(stub_settings(tmp_path, stub, llm_max_retries=0))
