@@ -64,7 +64,7 @@ def _report(results: list[tuple[str, int, float, str]]) -> str:
         "| script | exit | seconds |",
         "|---|---:|---:|",
     ]
-    lines += [f"| `eval/{name}.py` | {code} | {seconds:.0f} |" for name, code, seconds, _ in results]
+    lines += [f"| `eval/{n}.py` | {code} | {secs:.0f} |" for n, code, secs, _ in results]
     for name, code, _seconds, tail in results:
         report = EVAL / "out" / f"{name}.md"
         lines.append("")
