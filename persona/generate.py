@@ -416,7 +416,10 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
         result = generate_structured(
             run.model,
             messages,
-            draft_schema(_citable(facts, documents) if run.cite else ()),
+            draft_schema(
+                _citable(facts, documents) if run.cite else (),
+                None if run.cite else _free_first_names(taken),
+            ),
             retries=services.settings.structured_retries,
             validate=validate,
         )
@@ -799,6 +802,11 @@ def _drop_repeats(data: dict[str, Any], flags: list[str]) -> None:
             seen.add(norm)
             kept.append(entry)
         data[key] = kept
+
+
+def _free_first_names(taken: dict[str, str]) -> tuple[str, ...]:
+    """First names of the fallback pool no persona of the project uses yet."""
+    return tuple(n for n in _FIRST_NAMES if _normal(n) not in taken)
 
 
 def _fallback_name(taken: dict[str, str], seed: int) -> str:

@@ -311,29 +311,44 @@ ITEM_FIELDS: tuple[str, ...] = ("goals", "challenges", "needs", "pain_points", "
 
 
 @lru_cache(maxsize=64)
-def draft_schema(source_ids: tuple[str, ...] | None) -> type[PersonaDraft]:
+def draft_schema(
+    source_ids: tuple[str, ...] | None, first_names: tuple[str, ...] | None = None
+) -> type[PersonaDraft]:
     """:class:`PersonaDraft` whose JSON schema admits only ``source_ids`` as sources.
 
     ``None`` leaves sources free; an empty tuple allows none (for a model too
-    small to cite meaningfully). Only the JSON schema changes, steering
-    constrained decoding; validation stays that of :class:`PersonaDraft`, and
-    citations are still checked against the project.
+    small to cite meaningfully). ``first_names``, when given, limits the name's
+    first word to those (a small model otherwise names people after the segment).
+    Only the JSON schema changes, steering constrained decoding; validation
+    stays that of :class:`PersonaDraft`, and citations are still checked
+    against the project.
     """
-    if source_ids is None:
+    if source_ids is None and first_names is None:
         return PersonaDraft
-    if source_ids:
-        pattern = "^(" + "|".join(re.escape(s) for s in source_ids) + ")$"
-        sources: Any = (
-            list[Annotated[str, _text(64), Field(json_schema_extra={"pattern": pattern})]],
-            Field(default_factory=list, max_length=2),
+    fields: dict[str, Any] = {}
+    if source_ids is not None:
+        if source_ids:
+            pattern = "^(" + "|".join(re.escape(s) for s in source_ids) + ")$"
+            sources: Any = (
+                list[Annotated[str, _text(64), Field(json_schema_extra={"pattern": pattern})]],
+                Field(default_factory=list, max_length=2),
+            )
+        else:
+            sources = (
+                list[SourceId],
+                Field(default_factory=list, json_schema_extra={"maxItems": 0}),
+            )
+        item = create_model("DraftItem", __base__=DraftItem, sources=sources)
+        fields.update(
+            (name, (list[item], Field(min_length=1, max_length=2)))  # type: ignore[valid-type]
+            for name in ITEM_FIELDS
         )
-    else:
-        sources = (list[SourceId], Field(default_factory=list, json_schema_extra={"maxItems": 0}))
-    item = create_model("DraftItem", __base__=DraftItem, sources=sources)
-    fields: dict[str, Any] = {
-        name: (list[item], Field(min_length=1, max_length=2))  # type: ignore[valid-type]
-        for name in ITEM_FIELDS
-    }
+    if first_names:
+        pattern = "^(" + "|".join(re.escape(n) for n in first_names) + ") [A-Z][a-z]{2,15}$"
+        fields["name"] = (
+            Annotated[str, _text(40), Field(json_schema_extra={"pattern": pattern})],
+            Field(),
+        )
     return create_model("PersonaDraft", __base__=PersonaDraft, **fields)
 
 
@@ -378,4 +393,3 @@ class GuideDraft(BaseModel):
     questions: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]] = (
         Field(min_length=1, max_length=20)
     )
-

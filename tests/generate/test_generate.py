@@ -384,3 +384,20 @@ def test_repeats_and_label_names_are_reasked_then_repaired(services: Services) -
     assert persona.name != "Household Email"
     assert any("echoed the segment label" in flag for flag in persona.flags)
     assert any("repeated statement" in flag for flag in persona.flags)
+
+
+def test_the_embedded_model_is_not_asked_to_cite(tmp_path: Path) -> None:
+    from persona.config import Settings
+
+    settings = Settings(home=tmp_path / "local", llm_provider="llamacpp", embeddings="hash")
+    services = Services(settings)
+    try:
+        add_segments(services, [profile(0)])
+        model = script(services, reply())  # a stand-in: no model file is loaded
+        [result] = generate_personas(services)
+        prompt = _prompt(model.calls[0])
+        assert 'Leave every "sources" list empty.' in prompt
+        assert "fact names or document ids" not in prompt
+        assert result.status == "generated"
+    finally:
+        services.store.close()

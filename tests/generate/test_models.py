@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
+from persona.models import (
+    Evidence,
+    EvidencedItem,
+    Persona,
+    PersonaDraft,
+    SegmentFacts,
+    draft_schema,
+)
 from tests.generate.conftest import draft
 
 
@@ -80,3 +87,18 @@ def test_a_persona_is_always_labelled_synthetic() -> None:
         Persona.model_validate(
             {"name": "A B", "background": item, "quote": item, "facts": facts, "synthetic": False}
         )
+
+
+def test_draft_schema_steers_citations_and_names_without_changing_validation() -> None:
+    cited = draft_schema(("D1", "age_median")).model_json_schema()
+    item = cited["$defs"]["DraftItem"]["properties"]["sources"]["items"]
+    assert item["pattern"] == "^(D1|age_median)$"
+    silent = draft_schema((), ("Maya", "Jonas")).model_json_schema()
+    assert silent["$defs"]["DraftItem"]["properties"]["sources"]["maxItems"] == 0
+    assert silent["properties"]["name"]["pattern"].startswith("^(Maya|Jonas) ")
+    # Validation is the plain draft's: the checks in generate judge citations and names.
+    value = draft_schema((), ("Maya",)).model_validate(
+        draft(name="Zed Quinn", goals=[{"text": "a", "sources": ["D9"]}])
+    )
+    assert isinstance(value, PersonaDraft) and value.cited() == [("goals[0]", "D9")]
+    assert draft_schema(None) is PersonaDraft
