@@ -493,10 +493,13 @@ def invoke_text(model: BaseChatModel, messages: LanguageModelInput) -> str:
 
 
 def stream_text(model: BaseChatModel, messages: LanguageModelInput) -> Iterator[str]:
-    """Yield the reply text piece by piece, with provider errors translated."""
-    # An OpenAI-compatible stream that stops without a finish_reason was cut off
-    # (dropped connection): its partial text must not pass for a complete answer.
-    remote = type(getattr(model, "bound", model)).__name__ == "ChatOpenAI"
+    """Yield the reply text piece by piece, with provider errors translated.
+
+    Models that report why they stopped (llama.cpp, OpenAI-compatible servers) end
+    every complete stream with a finish reason. A stream that ends without one was
+    cut off (a dropped connection), and raises :class:`ProviderUnavailable` so half
+    an answer never passes for a whole one.
+    """
     finished = False
     with provider_errors(model):
         for chunk in model.stream(messages):
@@ -505,11 +508,19 @@ def stream_text(model: BaseChatModel, messages: LanguageModelInput) -> Iterator[
             text = chunk.text
             if text:
                 yield str(text)
-    if remote and not finished:
+    if not finished and _reports_finish(model):
         raise ProviderUnavailable(
-            "The LLM endpoint closed the answer stream before it finished.",
-            hint="Try again; if it keeps happening, check the server's logs and timeouts.",
+            "The model's answer stopped before it was complete (the stream ended without "
+            "a finish reason).",
+            hint="Ask again; if it keeps happening, check the server and the network.",
         )
+
+
+def _reports_finish(model: object) -> bool:
+    model = getattr(model, "bound", model)  # a RunnableBinding from .bind()
+    return isinstance(model, LlamaCppChatModel) or type(model).__module__.startswith(
+        "langchain_openai"
+    )
 
 
 @contextmanager

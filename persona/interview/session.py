@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import Flag, check_answer
-from persona.errors import KnowledgeError, PersonaError, ProviderError, ProviderUnavailable
+from persona.errors import KnowledgeError, PersonaError, ProviderError
 from persona.generate import get_persona
 from persona.interview import records
 from persona.interview.override import normalise, override_attempt
@@ -38,7 +38,7 @@ from persona.interview.records import (
     SummaryState,
     Turn,
 )
-from persona.llm import LlamaCppChatModel, invoke_text, provider_errors
+from persona.llm import invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
 from persona.privacy import scrub_text
 from persona.safe_text import defang_urls, strip_invisible
@@ -366,7 +366,7 @@ def _produce(
         else:
             model = services.chat_model()
             messages, sources = _prompt(services, model, persona, question)
-            for piece in _stream_answer(model, messages):
+            for piece in stream_text(model, messages):
                 piece = strip_invisible(piece)
                 if piece:
                     pieces.append(piece)
@@ -394,36 +394,6 @@ def _produce(
         status="complete", flags=flags, sources=sources,
     )  # fmt: skip
     stream._store(stored)
-
-
-def _stream_answer(model: BaseChatModel, messages: list[BaseMessage]) -> Iterator[str]:
-    """The answer's text as it streams; a stream cut off before its end is an error.
-
-    Models that report why they stopped (llama.cpp, OpenAI-compatible servers)
-    end every complete stream with a finish reason. Without one, the
-    connection dropped half-way, and half an answer must not be stored as a
-    complete turn.
-    """
-    finished = False
-    with provider_errors(model):
-        for chunk in model.stream(messages):
-            if chunk.response_metadata.get("finish_reason"):
-                finished = True
-            text = chunk.text
-            if text:
-                yield str(text)
-    if not finished and _reports_finish(model):
-        raise ProviderUnavailable(
-            "The model's answer stopped before it was complete (the stream ended without "
-            "a finish reason).",
-            hint="Ask again; if it keeps happening, check the server and the network.",
-        )
-
-
-def _reports_finish(model: object) -> bool:
-    return isinstance(model, LlamaCppChatModel) or type(model).__module__.startswith(
-        "langchain_openai"
-    )
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
