@@ -259,4 +259,4 @@ def assign_new_customers(
     labels = segments.assign_segments(result, loaded.frame)
     assigned = dataclasses.replace(result, labels=labels)
     written = segments.export_labels_csv(assigned, output)
-    return Path(written or output), float(result.assignment_accuracy), len(labels)
+    return written, float(result.assignment_accuracy), len(labels)

@@ -11,7 +11,6 @@ import os
 import sys
 
 import click
-import typer
 
 from persona.cli._app import app
 from persona.errors import USER_ERRORS
@@ -61,4 +60,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
-_ = typer  # re-exported for command modules' type hints
