@@ -18,6 +18,7 @@ Nothing here loads a model or imports ``llama_cpp`` / ``langchain_openai`` at im
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.metadata
 import importlib.util
@@ -205,6 +206,18 @@ def _import_llama_cpp() -> Any:
 # thread-safe, so each carries the lock every call holds while it runs.
 _LOADED: dict[tuple[str, int, int], tuple[Llama, threading.Lock]] = {}
 _LOADING = threading.Lock()
+
+
+@atexit.register
+def _close_loaded() -> None:
+    # Freed here, while llama.cpp's module is still whole: left to Llama.__del__ at
+    # interpreter exit, freeing fails noisily once its globals are gone.
+    with _LOADING:
+        while _LOADED:
+            llama, _lock = _LOADED.popitem()[1]
+            close = getattr(llama, "close", None)
+            if close is not None:
+                close()
 
 
 def _load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Llama, threading.Lock]:

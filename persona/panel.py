@@ -121,7 +121,7 @@ def ask_panel(
     sees each answer as soon as it is stored. Raises :class:`PersonaError`
     when the project has no personas, :class:`NotFoundError` for an unknown id.
     """
-    text = clean_question(question)
+    text = clean_question(question, services.known_identifiers())
     ids = list(dict.fromkeys(persona_ids)) if persona_ids is not None else None
     if ids is None:
         ids = [p.id for p in list_personas(services)]

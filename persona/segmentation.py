@@ -2,7 +2,9 @@
 
 The numbers come from :mod:`segments`; this module only loads the file, runs
 :func:`segments.fit_segments`, and stores the profiles (aggregates) and the
-customer → segment labels (which never leave SQLite) in one transaction.
+customer → segment labels (which never leave SQLite) in one transaction, with
+the digests of the table's customer ids and names, which are then masked in the
+project's documents (:mod:`persona.identifiers`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import segments
 from persona.errors import NotFoundError
+from persona.identifiers import identifier_rows, project_salt, record_identifiers
+from persona.knowledge.manage import scrub_known_identifiers
 from persona.services import Services
 from persona.store import dumps, utc_now
 
@@ -110,7 +114,18 @@ def run_segmentation(
     )
     report("Saving", 0.95)
     warnings = [*loaded.warnings, *result.warnings]
-    dataset_id, segmentation_id = _save(services, path, frame, result, warnings, algorithm, k)
+    known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
+    dataset_id, segmentation_id = _save(
+        services, path, frame, result, warnings, algorithm, k, known
+    )
+    if known:
+        report("Masking these customers' ids and names in the documents", 0.97)
+        masked = scrub_known_identifiers(services.store, services.settings)
+        if masked:
+            warnings.append(
+                f"{masked} document chunk(s) named customers of this table; their ids and "
+                "names are now masked in the documents"
+            )
     report("Done", 1.0)
     return SegmentationRun(
         dataset_id=dataset_id,
@@ -129,6 +144,7 @@ def _save(
     warnings: list[str],
     algorithm: str,
     k: int | str,
+    known: list[tuple[int, str, int]],
 ) -> tuple[int, int]:
     digest = _sha256(path)
     project_id = services.project_id
@@ -190,6 +206,7 @@ def _save(
             "VALUES (?, ?, ?)",
             [(segmentation_id, customer, segment) for customer, segment in labels],
         )
+        record_identifiers(db, project_id, known)
     assert dataset_id is not None and segmentation_id is not None
     return int(dataset_id), int(segmentation_id)
 
@@ -257,6 +274,13 @@ def assign_new_customers(
     result: segments.SegmentationResult = pickle.loads(row["model_blob"])
     loaded = segments.read_table(path, max_bytes=services.settings.max_upload_mb * 1024 * 1024)
     labels = segments.assign_segments(result, loaded.frame)
+    known = identifier_rows(
+        project_salt(services.store, services.project_id), loaded.frame, result.roles
+    )
+    if known:
+        with services.store.transaction() as db:
+            record_identifiers(db, services.project_id, known)
+        scrub_known_identifiers(services.store, services.settings)
     assigned = dataclasses.replace(result, labels=labels)
     written = segments.export_labels_csv(assigned, output)
     return written, float(result.assignment_accuracy), len(labels)

@@ -16,6 +16,8 @@ from persona.store import Store
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from persona.identifiers import KnownIdentifiers
+
 __all__ = ["Services"]
 
 
@@ -26,6 +28,9 @@ class Services:
     settings: Settings
     fake_replies: list[str] | None = field(default=None, repr=False)
     _model: BaseChatModel | None = field(default=None, init=False, repr=False)
+    _known: tuple[tuple[int, int], KnownIdentifiers] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @cached_property
     def store(self) -> Store:
@@ -48,3 +53,19 @@ class Services:
     def use_model(self, model: BaseChatModel) -> None:
         """Use ``model`` instead of the configured one (tests, a scripted demo)."""
         self._model = model
+
+    def known_identifiers(self) -> KnownIdentifiers:
+        """The project's recorded customer ids and names, to mask in typed text.
+
+        Loaded once and again only when the project records more (a new table).
+        """
+        from persona.identifiers import known_identifiers
+
+        project_id = self.project_id
+        row = self.store.query_one(
+            "SELECT COUNT(*) AS n FROM known_identifiers WHERE project_id = ?", (project_id,)
+        )
+        stamp = (project_id, int(row["n"]) if row is not None else 0)
+        if self._known is None or self._known[0] != stamp:
+            self._known = (stamp, known_identifiers(self.store, project_id))
+        return self._known[1]

@@ -207,7 +207,30 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m001_initial]
+def _m002_known_identifiers(db: sqlite3.Connection) -> None:
+    _execute_script(
+        db,
+        """
+        -- Keyed digests of customer ids and names (persona/identifiers.py); no raw values.
+        CREATE TABLE identifier_salts (
+            project_id  INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+            salt        BLOB NOT NULL
+        );
+        CREATE TABLE known_identifiers (
+            project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            digest      INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            n_words     INTEGER NOT NULL,
+            PRIMARY KEY (project_id, digest)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m001_initial,
+    _m002_known_identifiers,
+]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 
 

@@ -19,6 +19,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
 from persona.generate import get_persona
+from persona.identifiers import KnownIdentifiers, scrub_all
 from persona.interview import records
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
@@ -40,7 +41,6 @@ from persona.interview.records import (
 )
 from persona.llm import invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
-from persona.privacy import scrub_text
 from persona.safe_text import defang_urls, strip_invisible
 from persona.store import utc_now
 from prompts import render
@@ -239,7 +239,7 @@ def ask_stream(
     """
     row = records.interview_row(services.store, services.project_id, interview_id)
     persona = get_persona(services, int(row["persona_id"]), int(row["persona_version"])).persona
-    text = clean_question(question)
+    text = clean_question(question, services.known_identifiers())
     attempt = override_attempt(text)
     flags = [] if attempt is None else [_override_flag(attempt)]
     if turn_no is None:
@@ -310,8 +310,11 @@ def _key(text: str) -> str:
     return normalise(text).casefold()
 
 
-def clean_question(question: str) -> str:
+def clean_question(question: str, known: KnownIdentifiers | None = None) -> str:
     """The question as stored and sent: no invisible characters, personal data masked.
+
+    E-mails, phones, cards and IBANs are masked by shape; with ``known`` (see
+    :meth:`Services.known_identifiers`), the project's customer ids and names too.
 
     Raises :class:`PersonaError` when it is empty or longer than
     :data:`MAX_QUESTION_CHARS`.
@@ -325,8 +328,7 @@ def clean_question(question: str) -> str:
             hint="Ask a shorter question, or split it into several.",
         )
     # Personal data typed or pasted into a question must not reach the model.
-    scrubbed, _counts = scrub_text(text)
-    return scrubbed
+    return scrub_all(text, known or KnownIdentifiers())
 
 
 def _check_capacity(services: Services, interview_id: int) -> None:

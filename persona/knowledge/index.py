@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -341,17 +342,25 @@ def rebuild(
     batches: Callable[[], Any],
     *,
     progress: Callable[[int], None] | None = None,
+    keep_vectors_except: set[str] | None = None,
 ) -> int:
     """Rebuild the project's collection from ``batches()`` (lists of (chunk, text)).
 
     The new collection is filled under a temporary name and swapped in at the
-    end, so a failed rebuild leaves the previous index untouched.
+    end, so a failed rebuild leaves the previous index untouched. With
+    ``keep_vectors_except``, chunks outside that set keep the vectors the old
+    collection holds for them (only the named chunks, whose text changed, and
+    chunks the old collection lacks are embedded again).
     """
     client = _client(settings.chroma_path)
     name = collection_name(project_id)
     temporary = f"{name}_rebuild"
     with contextlib.suppress(ChromaNotFound, ValueError):
         client.delete_collection(temporary)
+    old: Collection | None = None
+    if keep_vectors_except is not None:
+        with contextlib.suppress(ChromaNotFound, ValueError):
+            old = client.get_collection(name, embedding_function=None)
     fresh = ProjectIndex(
         _create(client, temporary, embedder, settings.project),
         embedder,
@@ -361,7 +370,10 @@ def rebuild(
     try:
         for batch in batches():
             chunks: list[IndexedChunk] = [c for c, _ in batch]
-            fresh.add(chunks, embedder([text for _, text in batch]))
+            kept = {} if old is None else _old_vectors(old, chunks, keep_vectors_except or set())
+            missing = [text for c, text in batch if c.id not in kept]
+            embedded = iter(embedder(missing) if missing else [])
+            fresh.add(chunks, [kept[c.id] if c.id in kept else next(embedded) for c in chunks])
             done += len(chunks)
             if progress is not None:
                 progress(done)
@@ -373,6 +385,42 @@ def rebuild(
     fresh.collection.modify(name=name)
     _record_state(store, project_id, name, embedder.identity)
     return done
+
+
+def _old_vectors(old: Collection, chunks: list[IndexedChunk], changed: set[str]) -> dict[str, Any]:
+    ids = [c.id for c in chunks if c.id not in changed]
+    if not ids:
+        return {}
+    got = old.get(ids=ids, include=["embeddings"])  # type: ignore[list-item]
+    vectors = got.get("embeddings")
+    if vectors is None:
+        return {}
+    return dict(zip(got["ids"], vectors, strict=True))
+
+
+def compact_index(settings: Settings) -> None:
+    """Rewrite Chroma's database file so text it no longer holds is gone from the disk too.
+
+    Chroma leaves the text of replaced or deleted entries in free space inside
+    ``chroma.sqlite3`` (and in its write-ahead queue until that is purged; a
+    :func:`rebuild` drops the queue of the old collection). ``VACUUM`` rewrites
+    the file from the live rows only. The client is closed first and reopens on
+    next use.
+    """
+    database = settings.chroma_path / "chroma.sqlite3"
+    if not database.is_file():
+        return
+    close_clients(settings)
+    connection = sqlite3.connect(database, timeout=30, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+    except sqlite3.Error as error:
+        raise KnowledgeError(
+            f"The document index {database} could not be compacted ({error}).",
+            hint="Close other Persona Studio windows using this workspace and try again.",
+        ) from error
+    finally:
+        connection.close()
 
 
 def remove_index_folder(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,12 +18,12 @@ from typing import Any
 
 from persona.config import Settings
 from persona.errors import DocumentError, KnowledgeError
+from persona.identifiers import KnownIdentifiers, known_identifiers, scrub_all
 from persona.knowledge.chunk import chunk_blocks, embedding_text
 from persona.knowledge.embed import make_embedding_function
 from persona.knowledge.extract import SUPPORTED_SUFFIXES, extract
 from persona.knowledge.index import IndexedChunk, ProjectIndex, chunk_metadata, open_index
 from persona.knowledge.types import Block, Chunk, IngestReport, Progress
-from persona.privacy import PII_KINDS, scrub_text
 from persona.store import Store, dumps, utc_now
 
 __all__ = ["EMBED_GROUP", "add_documents", "document_paths"]
@@ -98,6 +99,7 @@ def add_documents(
     files = document_paths(paths)
     project_id = store.project_id(settings.project)
     embedder = make_embedding_function(settings)
+    known = known_identifiers(store, project_id)
     reports: dict[int, IngestReport] = {}
     pending: list[_Prepared] = []
     index: ProjectIndex | None = None
@@ -130,7 +132,7 @@ def add_documents(
     for position, path in enumerate(files):
         report(f"Reading {path.name}", 0.0)  # reading is quick; the bar moves as files land
         try:
-            prepared = _prepare(store, settings, project_id, path, position)
+            prepared = _prepare(store, settings, project_id, path, position, known)
         except DocumentError as error:
             if on_error is not None:
                 on_error(error)
@@ -191,18 +193,12 @@ def _read(path: Path, settings: Settings) -> bytes:
         ) from error
 
 
-def _scrub(blocks: list[Block]) -> tuple[list[Block], dict[str, int]]:
-    totals = dict.fromkeys(PII_KINDS, 0)
+def _scrub(blocks: list[Block], known: KnownIdentifiers) -> tuple[list[Block], dict[str, int]]:
+    totals: Counter[str] = Counter()
     clean: list[Block] = []
     for block in blocks:
-        text, counts = scrub_text(block.text)
-        heading = block.heading
-        if heading is not None:
-            heading, heading_counts = scrub_text(heading)
-            for kind, n in heading_counts.items():
-                counts[kind] += n
-        for kind, n in counts.items():
-            totals[kind] += n
+        text = scrub_all(block.text, known, totals)
+        heading = None if block.heading is None else scrub_all(block.heading, known, totals)
         clean.append(Block(text=text, page=block.page, heading=heading))
     return clean, {kind: n for kind, n in totals.items() if n}
 
@@ -228,7 +224,12 @@ def _duplicate_report(row: sqlite3.Row, path: Path) -> IngestReport:
 
 
 def _prepare(
-    store: Store, settings: Settings, project_id: int, path: Path, position: int
+    store: Store,
+    settings: Settings,
+    project_id: int,
+    path: Path,
+    position: int,
+    known: KnownIdentifiers,
 ) -> _Prepared | IngestReport:
     """Read, extract, scrub and chunk one file; a duplicate gives its report at once."""
     data = _read(path, settings)
@@ -237,7 +238,7 @@ def _prepare(
     if existing is not None:
         return _duplicate_report(existing, path)
     extracted = extract(path, data)
-    blocks, pii = _scrub(extracted.blocks)
+    blocks, pii = _scrub(extracted.blocks, known)
     chunks = chunk_blocks(blocks, project_id=project_id, document_sha256=sha)
     if not chunks:
         raise DocumentError(path, "the file contains no visible text.", hint="Add another file.")

@@ -1,18 +1,33 @@
-"""Changing the knowledge base: remove a document, rebuild the index from the store."""
+"""Changing the knowledge base: remove a document, mask newly known customers, rebuild."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 
 from persona.config import Settings
-from persona.errors import NotFoundError
+from persona.errors import KnowledgeError, NotFoundError
+from persona.identifiers import known_identifiers
 from persona.knowledge.chunk import embedding_text
 from persona.knowledge.embed import make_embedding_function
-from persona.knowledge.index import IndexedChunk, chunk_metadata, open_for_delete, rebuild
+from persona.knowledge.index import (
+    IndexedChunk,
+    chunk_metadata,
+    compact_index,
+    open_for_delete,
+    open_index,
+    rebuild,
+)
 from persona.knowledge.types import Chunk, Progress
-from persona.store import Store
+from persona.store import Store, dumps
 
-__all__ = ["reindex", "remove_document"]
+__all__ = ["reindex", "remove_document", "scrub_known_identifiers"]
+
+log = logging.getLogger("persona.knowledge")
 
 
 def remove_document(store: Store, settings: Settings, document_id: int) -> int:
@@ -96,3 +111,93 @@ def reindex(store: Store, settings: Settings, *, progress: Progress | None = Non
     )
     report(f"Indexed {done} chunks", 1.0)
     return done
+
+
+def scrub_known_identifiers(store: Store, settings: Settings) -> int:
+    """Mask the project's known customer ids and names in documents already added.
+
+    Documents added before a customer table was segmented may name its
+    customers; once their digests are recorded (:mod:`persona.identifiers`),
+    this rewrites the affected chunks in the store, re-embeds them into the
+    index and compacts the index so the old text is gone from its files too.
+    Returns the number of chunks changed. Raises :class:`KnowledgeError` when the
+    index cannot take the new text; the old entries are then removed from it.
+    """
+    project_id = store.project_id(settings.project)
+    known = known_identifiers(store, project_id)
+    if not len(known):
+        return 0
+    changed: list[tuple[sqlite3.Row, str, str | None]] = []
+    masked: dict[int, Counter[str]] = {}
+    for row in store.query(
+        "SELECT c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, d.filename, "
+        "d.sha256 AS doc_sha, d.created_at FROM chunks c JOIN documents d "
+        "ON d.id = c.document_id WHERE c.project_id = ? ORDER BY c.document_id, c.ordinal",
+        (project_id,),
+    ):
+        counts: Counter[str] = masked.setdefault(int(row["document_id"]), Counter())
+        text, text_counts = known.scrub(row["text"])
+        heading, heading_counts = known.scrub(row["heading"] or "")
+        counts.update(text_counts)
+        counts.update(heading_counts)
+        if text != row["text"] or heading != (row["heading"] or ""):
+            changed.append((row, text, heading if row["heading"] is not None else None))
+    if not changed:
+        return 0
+    with store.transaction() as db:
+        db.executemany(
+            "UPDATE chunks SET text = ?, heading = ?, sha256 = ? WHERE id = ?",
+            [
+                (text, heading, hashlib.sha256(text.encode("utf-8")).hexdigest(), row["id"])
+                for row, text, heading in changed
+            ],
+        )
+        for document_id, counts in masked.items():
+            _add_to_report(db, document_id, counts)
+    _reindex_chunks(store, settings, project_id, changed)
+    return len(changed)
+
+
+def _add_to_report(db: sqlite3.Connection, document_id: int, counts: Counter[str]) -> None:
+    if not +counts:
+        return
+    row = db.execute("SELECT report_json FROM documents WHERE id = ?", (document_id,)).fetchone()
+    report = json.loads(row["report_json"])
+    scrubbed = Counter(report.get("pii_scrubbed", {}))
+    scrubbed.update(+counts)
+    report["pii_scrubbed"] = dict(scrubbed)
+    db.execute("UPDATE documents SET report_json = ? WHERE id = ?", (dumps(report), document_id))
+
+
+def _reindex_chunks(
+    store: Store,
+    settings: Settings,
+    project_id: int,
+    changed: list[tuple[sqlite3.Row, str, str | None]],
+) -> None:
+    """Rebuild the index with the masked chunks (others keep their vectors), then compact.
+
+    A rebuild rather than an upsert: Chroma keeps the text an upsert replaces in
+    its write-ahead queue, and only dropping the old collection removes it.
+    """
+    embedder = make_embedding_function(settings)
+    if open_index(store, settings, project_id, embedder, create=False) is None:
+        return  # no index yet: the next reindex builds it from the (masked) store
+    try:
+        rebuild(
+            store,
+            settings,
+            project_id,
+            embedder,
+            lambda: _reindex_batches(store, project_id),
+            keep_vectors_except={str(row["id"]) for row, _text, _heading in changed},
+        )
+    except KnowledgeError:
+        raise
+    except Exception as error:
+        raise KnowledgeError(
+            f"{len(changed)} document chunk(s) were masked in the store, but the index could "
+            f"not be rebuilt with them ({type(error).__name__}: {error}).",
+            hint="Run `persona docs reindex`: until then the index holds their old text.",
+        ) from error
+    compact_index(settings)

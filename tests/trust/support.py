@@ -63,10 +63,9 @@ class SeededInputs:
 def seed_workspace_inputs(folder: Path, *, n: int = 800, random_state: int = 7) -> SeededInputs:
     """Write ``customers.csv`` and three documents into ``folder``; return them and the seeds.
 
-    Names count as seeded only when the full name is unique in the table, and the
-    documents carry only identifiers the product promises to scrub from documents
-    (e-mails, phones, IBANs, card numbers); names and customer ids in *documents*
-    are tested separately.
+    Names count as seeded only when the full name is unique in the table. The
+    documents carry customer ids and full names of the table as well as e-mails,
+    phones, IBANs and card numbers (some of the table's, some of their own).
     """
     folder.mkdir(parents=True, exist_ok=True)
     frame, _truth = make_customers(n, random_state=random_state)
@@ -90,7 +89,8 @@ def seed_workspace_inputs(folder: Path, *, n: int = 800, random_state: int = 7) 
         f"Questions go to {DOC_EMAILS[0]} or call {DOC_PHONES[0]}.\n\n"
         "## Escalations\n\n"
         + "".join(
-            f"- Escalated case: e-mail {r.email}, phone {r.phone}, refund to IBAN {r.iban}.\n"
+            f"- Escalated case {r.customer_id} ({r.name}): e-mail {r.email}, phone {r.phone}, "
+            f"refund to IBAN {r.iban}.\n"
             for r in table_rows[:6]
         )
         + f"\nCard on file for the test order: {CARDS[0]}. Backup card {CARDS[1]}.\n",
@@ -101,7 +101,8 @@ def seed_workspace_inputs(folder: Path, *, n: int = 800, random_state: int = 7) 
         "Store visit notes. Customers who shop in store like to try boots on before buying.\n"
         f"Loyalty desk: {DOC_EMAILS[1]}, {DOC_PHONES[1]}. Settlement account {DOC_IBANS[0]}.\n"
         + "".join(
-            f"Follow-up with {r.email} ({r.phone}); paid by card {CARDS[2 + i % 3]}; "
+            f"Follow-up with {r.name}'s family, {r.email} ({r.phone}); paid by card "
+            f"{CARDS[2 + i % 3]}; "
             f"refund account {r.iban}.\n"
             for i, r in enumerate(table_rows[6:])
         )
@@ -145,6 +146,22 @@ def find_seeded(haystack: str | bytes, values: Mapping[str, Iterable[str]]) -> d
         if hits:
             found[kind] = hits
     return found
+
+
+def where_seeded(folder: Path, values: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """For each file under ``folder`` holding a seeded value: the first value and its context."""
+    places = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found = find_seeded(data, values)
+        if found:
+            value = sorted(next(iter(found.values())))[0]
+            text = data.decode("utf-8", errors="replace")
+            at = text.lower().find(value.lower())
+            places[str(path.relative_to(folder))] = (
+                f"{value!r} in …{text[max(at - 120, 0) : at + 60]!r}…"
+            )
+    return places
 
 
 def folder_bytes(folder: Path) -> bytes:
@@ -246,11 +263,17 @@ def run_flow(services: Services, inputs: SeededInputs, *, k: int = 5) -> FlowRep
     results = generate_personas(services)
     personas = [r.persona_id for r in results if r.persona_id is not None]
     interviews = []
+    # A researcher pasting a customer's id and name into a question: masked before storing.
+    name, customer = sorted(inputs.values["name"])[0], sorted(inputs.values["customer_id"])[0]
     for persona_id in personas:
         interview_id = start_interview(services, persona_id)
-        ask(services, interview_id, "How do you feel about refunds and returns?")
+        ask(
+            services,
+            interview_id,
+            f"{name} ({customer}) asked us about refunds. How do you feel about refunds?",
+        )
         interviews.append(interview_id)
-    question = "What would make you buy a waterproof jacket?"
+    question = f"What would make you buy a waterproof jacket, like {name.upper()} did?"
     panel = ask_panel(services, question) if personas else None
     brief = compile_brief(services) if personas else None
     return FlowReport(

@@ -1,0 +1,233 @@
+"""Customer ids and names the project knows from its tables, kept only as keyed digests.
+
+:func:`persona.privacy.scrub_text` finds e-mails, phones, cards and IBANs by their
+shape. Customer ids, names and street addresses have no shape that a pattern can
+tell from ordinary text, but the project has seen them: they are the values of
+the *identifier* and *personal* columns of every table it segments. Those values
+are recorded here as 64-bit keyed BLAKE2b digests (the key is a random salt per
+project; raw values are never written) and text is checked against them a run of
+words at a time, so ``Complaint from Maya Lindqvist (NW000123)`` becomes
+``Complaint from [NAME] ([CUSTOMER_ID])`` in a document, a question or a prompt.
+
+What counts as a value worth masking:
+
+* one word only if it could not be an ordinary word or number: it contains a
+  digit or ``@`` and is at least four characters long, and a number needs five
+  digits or more (customer ``17`` must not mask "17 days" everywhere);
+* two to :data:`MAX_WORDS` words as written in the table (full names, addresses).
+
+Values that :func:`~persona.privacy.scrub_text` already masks by shape (e-mails,
+phones, IBANs, cards) are not recorded: the pattern scrub catches them in any
+format. A single first name or surname on its own is not masked either (it would
+mask "Rose" or "Will" in every document); see "Privacy" in the README.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from persona.privacy import contains_pii, scrub_text
+from persona.store import Store
+
+__all__ = [
+    "IDENTIFIER_KINDS",
+    "MAX_WORDS",
+    "KnownIdentifiers",
+    "identifier_rows",
+    "known_identifiers",
+    "project_salt",
+    "record_identifiers",
+    "scrub_all",
+]
+
+IDENTIFIER_KINDS: dict[str, str] = {"identifier": "customer_id", "personal": "name"}
+"""Column role -> the kind its values are counted and masked as."""
+
+PLACEHOLDERS: dict[str, str] = {"customer_id": "[CUSTOMER_ID]", "name": "[NAME]"}
+"""The text a masked value is replaced with."""
+
+MAX_WORDS = 6
+"""The longest value, in words, that is recorded (long enough for most addresses)."""
+
+_WORD = re.compile(r"\S+")
+_EDGE = "\"'`“”‘’«»()[]{}<>.,;:!?*_|"
+_POSSESSIVE = re.compile(r"['’][sS]$")
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    """Each word of ``text`` as (start, end, normal form), edge punctuation trimmed."""
+    words = []
+    for match in _WORD.finditer(text):
+        raw = match.group(0)
+        core = raw.strip(_EDGE)
+        if not core:
+            continue
+        lead = raw.index(core)
+        core = _POSSESSIVE.sub("", core)
+        start = match.start() + lead
+        words.append((start, start + len(core), core.casefold()))
+    return words
+
+
+def _normal(value: str) -> str:
+    return " ".join(word for _s, _e, word in _words(value))
+
+
+def _worth_masking(normal: str) -> bool:
+    words = normal.split(" ")
+    if not 1 <= len(words) <= MAX_WORDS or not normal:
+        return False
+    if len(words) > 1:
+        return True
+    if len(normal) < 4 or not any(ch.isdigit() or ch == "@" for ch in normal):
+        return False
+    digits = normal.replace(".", "").replace(",", "").replace("-", "")
+    return not (digits.isdigit() and len(digits) < 5)
+
+
+def _digest(salt: bytes, normal: str) -> int:
+    raw = hashlib.blake2b(normal.encode("utf-8"), key=salt, digest_size=8).digest()
+    return int.from_bytes(raw, "big", signed=True)
+
+
+def project_salt(store: Store, project_id: int) -> bytes:
+    """The project's random digest key, created on first use."""
+    row = store.query_one("SELECT salt FROM identifier_salts WHERE project_id = ?", (project_id,))
+    if row is None:
+        with store.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO identifier_salts (project_id, salt) VALUES (?, ?)",
+                (project_id, os.urandom(16)),
+            )
+        row = store.query_one(
+            "SELECT salt FROM identifier_salts WHERE project_id = ?", (project_id,)
+        )
+    assert row is not None
+    return bytes(row["salt"])
+
+
+def _column_values(series: pd.Series) -> Iterable[str]:
+    values = series.dropna().astype(str).unique()
+    sample = values[:200]
+    # Columns the shape-based scrub masks anyway (e-mails, phones, IBANs, cards) add
+    # nothing here but digests to load.
+    if len(sample) and sum(contains_pii(v) for v in sample) >= 0.9 * len(sample):
+        return []
+    return values
+
+
+def identifier_rows(
+    salt: bytes, frame: pd.DataFrame, roles: Mapping[str, str]
+) -> list[tuple[int, str, int]]:
+    """(digest, kind, word count) of every identifier and personal value worth masking."""
+    rows: dict[int, tuple[str, int]] = {}
+    for column, role in roles.items():
+        kind = IDENTIFIER_KINDS.get(role)
+        if kind is None or column not in frame.columns:
+            continue
+        for value in _column_values(frame[column]):
+            normal = _normal(value)
+            if _worth_masking(normal):
+                rows[_digest(salt, normal)] = (kind, normal.count(" ") + 1)
+    return [(digest, kind, n) for digest, (kind, n) in rows.items()]
+
+
+def record_identifiers(
+    db: sqlite3.Connection, project_id: int, rows: Iterable[tuple[int, str, int]]
+) -> None:
+    """Insert :func:`identifier_rows` into the caller's transaction (known ones are skipped)."""
+    db.executemany(
+        "INSERT OR IGNORE INTO known_identifiers (project_id, digest, kind, n_words) "
+        "VALUES (?, ?, ?, ?)",
+        [(project_id, digest, kind, n) for digest, kind, n in rows],
+    )
+
+
+@dataclass(frozen=True)
+class KnownIdentifiers:
+    """The digests of one project, ready to mask text."""
+
+    salt: bytes = b""
+    digests: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    """Sorted digests."""
+    kinds: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    """The kind of each digest, aligned with :attr:`digests`."""
+    window_sizes: tuple[int, ...] = ()
+    """The word counts of recorded values, longest first."""
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+    def scrub(self, text: str) -> tuple[str, dict[str, int]]:
+        """Mask every known value in ``text``; returns the text and a count per kind."""
+        counts = dict.fromkeys(PLACEHOLDERS, 0)
+        if not len(self.digests) or not text:
+            return text, counts
+        words = _words(text)
+        candidates: list[tuple[int, int]] = []  # (first word, word count)
+        keys: list[int] = []
+        for first in range(len(words)):
+            for size in self.window_sizes:
+                if first + size <= len(words):
+                    normal = " ".join(w for _s, _e, w in words[first : first + size])
+                    if size > 1 or any(ch.isdigit() or ch == "@" for ch in normal):
+                        candidates.append((first, size))
+                        keys.append(_digest(self.salt, normal))
+        if not keys:
+            return text, counts
+        found = self._lookup(np.array(keys, dtype=np.int64))
+        pieces: list[str] = []
+        cursor = 0
+        next_free = 0
+        for (first, size), kind in zip(candidates, found, strict=True):
+            if kind is None or first < next_free:
+                continue
+            start, end = words[first][0], words[first + size - 1][1]
+            pieces += [text[cursor:start], PLACEHOLDERS[kind]]
+            cursor, next_free = end, first + size
+            counts[kind] += 1
+        pieces.append(text[cursor:])
+        return "".join(pieces), counts
+
+    def _lookup(self, keys: np.ndarray) -> list[str | None]:
+        at = np.searchsorted(self.digests, keys).clip(max=len(self.digests) - 1)
+        hit = self.digests[at] == keys
+        return [str(self.kinds[i]) if ok else None for i, ok in zip(at, hit, strict=True)]
+
+
+def known_identifiers(store: Store, project_id: int) -> KnownIdentifiers:
+    """Load the project's recorded digests (empty when none were recorded)."""
+    rows = store.query(
+        "SELECT digest, kind, n_words FROM known_identifiers WHERE project_id = ? ORDER BY digest",
+        (project_id,),
+    )
+    if not rows:
+        return KnownIdentifiers()
+    return KnownIdentifiers(
+        salt=project_salt(store, project_id),
+        digests=np.fromiter((r["digest"] for r in rows), dtype=np.int64, count=len(rows)),
+        kinds=np.array([r["kind"] for r in rows], dtype=object),
+        window_sizes=tuple(sorted({int(r["n_words"]) for r in rows}, reverse=True)),
+    )
+
+
+def scrub_all(text: str, known: KnownIdentifiers, totals: Counter[str] | None = None) -> str:
+    """``text`` without identifiers of a known shape (e-mails …) or the project's known ones.
+
+    Adds what it masked, per kind, to ``totals`` when given.
+    """
+    text, counts = scrub_text(text)
+    text, known_counts = known.scrub(text)
+    if totals is not None:
+        totals.update(counts)
+        totals.update(known_counts)
+    return text
