@@ -60,7 +60,15 @@ MAX_WORDS = 6
 
 _WORD = re.compile(r"\S+")
 _EDGE = "\"'`“”‘’«»()[]{}<>.,;:!?*_|"
-_POSSESSIVE = re.compile(r"['’][sS]$")
+_POSSESSIVES = frozenset({"'s", "'S", "’s", "’S"})
+
+
+def _core(raw: str) -> str:
+    """A word without edge punctuation or a possessive ``'s``."""
+    core = raw.strip(_EDGE)
+    if core[-2:] in _POSSESSIVES:
+        core = core[:-2]
+    return core
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -68,18 +76,17 @@ def _words(text: str) -> list[tuple[int, int, str]]:
     words = []
     for match in _WORD.finditer(text):
         raw = match.group(0)
-        core = raw.strip(_EDGE)
+        core = _core(raw)
         if not core:
             continue
-        lead = raw.index(core)
-        core = _POSSESSIVE.sub("", core)
-        start = match.start() + lead
+        start = match.start() + raw.index(core)
         words.append((start, start + len(core), core.casefold()))
     return words
 
 
 def _normal(value: str) -> str:
-    return " ".join(word for _s, _e, word in _words(value))
+    """``value`` as :func:`_words` would see it, words joined by single spaces."""
+    return " ".join(core.casefold() for raw in value.split() if (core := _core(raw)))
 
 
 def _worth_masking(normal: str) -> bool:
@@ -127,9 +134,12 @@ def _column_values(series: pd.Series) -> Iterable[str]:
 
 def identifier_rows(
     salt: bytes, frame: pd.DataFrame, roles: Mapping[str, str]
-) -> list[tuple[int, str, int]]:
-    """(digest, kind, word count) of every identifier and personal value worth masking."""
-    rows: dict[int, tuple[str, int]] = {}
+) -> list[tuple[str, int, int]]:
+    """(kind, digest, word count) of every identifier and personal value worth masking.
+
+    A value of several words also gives a ``"start"`` row for its first word.
+    """
+    rows: dict[tuple[str, int], int] = {}
     for column, role in roles.items():
         kind = IDENTIFIER_KINDS.get(role)
         if kind is None or column not in frame.columns:
@@ -137,19 +147,26 @@ def identifier_rows(
         for value in _column_values(frame[column]):
             normal = _normal(value)
             if _worth_masking(normal):
-                rows[_digest(salt, normal)] = (kind, normal.count(" ") + 1)
-    return [(digest, kind, n) for digest, (kind, n) in rows.items()]
+                n_words = normal.count(" ") + 1
+                rows[(kind, _digest(salt, normal))] = n_words
+                if n_words > 1:
+                    rows[("start", _digest(salt, normal.split(" ", 1)[0]))] = 0
+    return [(kind, digest, n) for (kind, digest), n in rows.items()]
 
 
 def record_identifiers(
-    db: sqlite3.Connection, project_id: int, rows: Iterable[tuple[int, str, int]]
+    db: sqlite3.Connection, project_id: int, rows: Iterable[tuple[str, int, int]]
 ) -> None:
     """Insert :func:`identifier_rows` into the caller's transaction (known ones are skipped)."""
     db.executemany(
-        "INSERT OR IGNORE INTO known_identifiers (project_id, digest, kind, n_words) "
+        "INSERT OR IGNORE INTO known_identifiers (project_id, kind, digest, n_words) "
         "VALUES (?, ?, ?, ?)",
-        [(project_id, digest, kind, n) for digest, kind, n in rows],
+        [(project_id, kind, digest, n) for kind, digest, n in rows],
     )
+
+
+def _single_candidate(word: str) -> bool:
+    return len(word) >= 4 and any(ch.isdigit() or ch == "@" for ch in word)
 
 
 @dataclass(frozen=True)
@@ -158,65 +175,84 @@ class KnownIdentifiers:
 
     salt: bytes = b""
     digests: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    """Sorted digests."""
+    """Sorted digests of the values."""
     kinds: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     """The kind of each digest, aligned with :attr:`digests`."""
+    starts: frozenset[int] = frozenset()
+    """Digests of the first words of values of several words."""
     window_sizes: tuple[int, ...] = ()
-    """The word counts of recorded values, longest first."""
+    """The word counts (above one) of recorded values, longest first."""
 
     def __len__(self) -> int:
         return len(self.digests)
 
     def scrub(self, text: str) -> tuple[str, dict[str, int]]:
-        """Mask every known value in ``text``; returns the text and a count per kind."""
+        """Mask every known value in ``text``; returns the text and a count per kind.
+
+        Every word is hashed once; runs of several words are hashed only where
+        one starts with a recorded first word. The longest match at a word wins.
+        """
         counts = dict.fromkeys(PLACEHOLDERS, 0)
         if not len(self.digests) or not text:
             return text, counts
         words = _words(text)
-        candidates: list[tuple[int, int]] = []  # (first word, word count)
+        normals = [w for _s, _e, w in words]
+        candidates: list[tuple[int, int]] = []  # (first word, word count), longest first
         keys: list[int] = []
-        for first in range(len(words)):
-            for size in self.window_sizes:
-                if first + size <= len(words):
-                    normal = " ".join(w for _s, _e, w in words[first : first + size])
-                    if size > 1 or any(ch.isdigit() or ch == "@" for ch in normal):
+        salt, starts = self.salt, self.starts
+        for first, word in enumerate(normals):
+            key = _digest(salt, word)
+            if key in starts:
+                for size in self.window_sizes:
+                    if first + size <= len(normals):
                         candidates.append((first, size))
-                        keys.append(_digest(self.salt, normal))
+                        keys.append(_digest(salt, " ".join(normals[first : first + size])))
+            if _single_candidate(word):
+                candidates.append((first, 1))
+                keys.append(key)
         if not keys:
             return text, counts
         found = self._lookup(np.array(keys, dtype=np.int64))
         pieces: list[str] = []
-        cursor = 0
-        next_free = 0
-        for (first, size), kind in zip(candidates, found, strict=True):
-            if kind is None or first < next_free:
+        cursor = next_free = 0
+        for index in sorted(found):
+            first, size = candidates[index]
+            if first < next_free:
                 continue
             start, end = words[first][0], words[first + size - 1][1]
+            kind = found[index]
             pieces += [text[cursor:start], PLACEHOLDERS[kind]]
             cursor, next_free = end, first + size
             counts[kind] += 1
         pieces.append(text[cursor:])
         return "".join(pieces), counts
 
-    def _lookup(self, keys: np.ndarray) -> list[str | None]:
+    def _lookup(self, keys: np.ndarray) -> dict[int, str]:
+        """Candidate index -> kind, for the candidates that are recorded values."""
         at = np.searchsorted(self.digests, keys).clip(max=len(self.digests) - 1)
-        hit = self.digests[at] == keys
-        return [str(self.kinds[i]) if ok else None for i, ok in zip(at, hit, strict=True)]
+        hits = np.flatnonzero(self.digests[at] == keys)
+        return {int(i): str(self.kinds[at[i]]) for i in hits}
 
 
 def known_identifiers(store: Store, project_id: int) -> KnownIdentifiers:
     """Load the project's recorded digests (empty when none were recorded)."""
     rows = store.query(
-        "SELECT digest, kind, n_words FROM known_identifiers WHERE project_id = ? ORDER BY digest",
+        "SELECT kind, digest, n_words FROM known_identifiers WHERE project_id = ? "
+        "AND kind != 'start' ORDER BY digest",
         (project_id,),
     )
     if not rows:
         return KnownIdentifiers()
+    starts = store.query(
+        "SELECT digest FROM known_identifiers WHERE project_id = ? AND kind = 'start'",
+        (project_id,),
+    )
     return KnownIdentifiers(
         salt=project_salt(store, project_id),
         digests=np.fromiter((r["digest"] for r in rows), dtype=np.int64, count=len(rows)),
         kinds=np.array([r["kind"] for r in rows], dtype=object),
-        window_sizes=tuple(sorted({int(r["n_words"]) for r in rows}, reverse=True)),
+        starts=frozenset(int(r["digest"]) for r in starts),
+        window_sizes=tuple(sorted({int(r["n_words"]) for r in rows} - {1}, reverse=True)),
     )
 
 

@@ -144,7 +144,7 @@ def _save(
     warnings: list[str],
     algorithm: str,
     k: int | str,
-    known: list[tuple[int, str, int]],
+    known: list[tuple[str, int, int]],
 ) -> tuple[int, int]:
     digest = _sha256(path)
     project_id = services.project_id

@@ -216,12 +216,14 @@ def _m002_known_identifiers(db: sqlite3.Connection) -> None:
             project_id  INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
             salt        BLOB NOT NULL
         );
+        -- kind 'start': the first word of a longer value, so text is searched for
+        -- multi-word values only where one could begin.
         CREATE TABLE known_identifiers (
             project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-            digest      INTEGER NOT NULL,
             kind        TEXT NOT NULL,
+            digest      INTEGER NOT NULL,
             n_words     INTEGER NOT NULL,
-            PRIMARY KEY (project_id, digest)
+            PRIMARY KEY (project_id, kind, digest)
         ) WITHOUT ROWID;
         """,
     )
