@@ -158,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "A full run (segment → documents → personas → one interview turn per persona → "
         "panel → brief) on a synthetic table and three documents seeded with unique "
-        "identifiers. Every LLM request, the Chroma folder's bytes and every DEBUG log "
-        "record are searched (values as written and with spaces removed).",
+        "identifiers. The documents name customers of the table (id and full name) next to "
+        "e-mails, phones, IBANs and cards, and the interview and panel questions paste a "
+        "customer's name and id. Every LLM request, the Chroma folder's bytes and every "
+        "DEBUG log record are searched (values as written, in lower case and with spaces "
+        "removed).",
         "",
     ]
     with tempfile.TemporaryDirectory(prefix="persona-privacy-") as tmp:

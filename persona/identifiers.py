@@ -50,10 +50,16 @@ __all__ = [
 ]
 
 IDENTIFIER_KINDS: dict[str, str] = {"identifier": "customer_id", "personal": "name"}
-"""Column role -> the kind its values are counted and masked as."""
+"""Column role -> the kind its values are counted and masked as (addresses: see below)."""
 
-PLACEHOLDERS: dict[str, str] = {"customer_id": "[CUSTOMER_ID]", "name": "[NAME]"}
+PLACEHOLDERS: dict[str, str] = {
+    "customer_id": "[CUSTOMER_ID]",
+    "name": "[NAME]",
+    "address": "[ADDRESS]",
+}
 """The text a masked value is replaced with."""
+
+_ADDRESS_COLUMN = re.compile(r"addr|street|post|zip|house", re.IGNORECASE)
 
 MAX_WORDS = 6
 """The longest value, in words, that is recorded (long enough for most addresses)."""
@@ -144,6 +150,8 @@ def identifier_rows(
         kind = IDENTIFIER_KINDS.get(role)
         if kind is None or column not in frame.columns:
             continue
+        if kind == "name" and _ADDRESS_COLUMN.search(str(column)):
+            kind = "address"
         for value in _column_values(frame[column]):
             normal = _normal(value)
             if _worth_masking(normal):

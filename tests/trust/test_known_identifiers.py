@@ -62,17 +62,17 @@ def test_ids_names_and_addresses_are_masked_in_any_case_and_punctuation(store: S
     masked, counts = known.scrub(text)
     assert masked == (
         "Complaint from [NAME] (customer [CUSTOMER_ID]): the jacket leaked.\n"
-        "[NAME]'s refund went to [NAME]; ticket for [CUSTOMER_ID], "
+        "[NAME]'s refund went to [ADDRESS]; ticket for [CUSTOMER_ID], "
         "[NAME]. [NAME] called twice about [CUSTOMER_ID]."
     )
-    assert counts == {"customer_id": 3, "name": 5}
+    assert counts == {"customer_id": 3, "name": 4, "address": 1}
 
 
 def test_ordinary_words_and_short_numbers_stay(store: Store) -> None:
     """Customer ``17`` and a lone first name must not mask ordinary text."""
     known = _known(store, _customers())
     text = "Refunds take 17 days. Will the rose jacket fit Maya? Oslo and York stores. Age 34."
-    assert known.scrub(text) == (text, {"customer_id": 0, "name": 0})
+    assert known.scrub(text) == (text, {"customer_id": 0, "name": 0, "address": 0})
 
 
 def test_raw_values_are_never_stored(store: Store, tmp_path: Path) -> None:
@@ -96,7 +96,10 @@ def test_salt_differs_by_project_and_digests_do_not_cross_projects(store: Store)
     other = known_identifiers(store, store.project_id("other"))
     assert len(first) > 0 and len(other) == 0
     assert project_salt(store, store.project_id("other")) != first.salt
-    assert other.scrub("Maya Lindqvist") == ("Maya Lindqvist", {"customer_id": 0, "name": 0})
+    assert other.scrub("Maya Lindqvist") == (
+        "Maya Lindqvist",
+        {"customer_id": 0, "name": 0, "address": 0},
+    )
 
 
 def test_recording_twice_keeps_one_digest_per_value(store: Store) -> None:
@@ -109,5 +112,5 @@ def test_recording_twice_keeps_one_digest_per_value(store: Store) -> None:
 def test_no_known_identifiers_leaves_text_alone() -> None:
     assert KnownIdentifiers().scrub("NW000123 Maya Lindqvist") == (
         "NW000123 Maya Lindqvist",
-        {"customer_id": 0, "name": 0},
+        {"customer_id": 0, "name": 0, "address": 0},
     )
