@@ -628,6 +628,12 @@ def _first(name: str) -> str:
     return parts[0] if parts else ""
 
 
+def _surname_key(name: str) -> str:
+    """The key under which a name's surname is kept in the taken-names map ("" for none)."""
+    parts = _normal(name).split(" ")
+    return f"surname:{parts[-1]}" if len(parts) > 1 else ""
+
+
 def draft_problems(
     draft: PersonaDraft,
     facts: SegmentFacts,
@@ -703,6 +709,8 @@ def _taken_names(services: Services, run: _Run, *, exclude: int | None) -> dict[
         name = str(row["name"])
         taken[_normal(name)] = name
         taken.setdefault(_first(name), name)
+        if surname := _surname_key(name):
+            taken.setdefault(surname, name)
     return taken
 
 
@@ -715,6 +723,8 @@ def _claim(run: _Run, segment_id: int, name: str) -> None:
     # Caller holds run.lock.
     run.claimed[_normal(name)] = (name, segment_id)
     run.claimed.setdefault(_first(name), (name, segment_id))
+    if surname := _surname_key(name):
+        run.claimed.setdefault(surname, (name, segment_id))
 
 
 # --------------------------------------------------------------------------- repair
@@ -779,6 +789,13 @@ def _repair(
             else "was not a plain name"
         )
         flags.append(f"name: the model's name {name!r} {reason}; the app chose {data['name']!r}")
+    elif same_surname := taken.get(_surname_key(name)):
+        # Small models copy the surname of the names they are told are taken.
+        data["name"] = _with_free_surname(name, taken, segment.segment_index)
+        flags.append(
+            f"name: the model's surname in {name!r} repeated {same_surname!r}; "
+            f"the app chose {data['name']!r}"
+        )
     # Not re-validated: repairs may leave a list empty, which a draft forbids but a
     # persona allows; every string was validated (and only shortened) already.
     items = {
@@ -809,12 +826,26 @@ def _free_first_names(taken: dict[str, str]) -> tuple[str, ...]:
     return tuple(n for n in _FIRST_NAMES if _normal(n) not in taken)
 
 
+def _with_free_surname(name: str, taken: dict[str, str], seed: int) -> str:
+    """``name`` with its surname replaced by one no persona of the project uses."""
+    given = name.rsplit(" ", 1)[0]
+    for offset in range(len(_LAST_NAMES)):
+        candidate = f"{given} {_LAST_NAMES[(seed * 5 + offset) % len(_LAST_NAMES)]}"
+        if _surname_key(candidate) not in taken and _normal(candidate) not in taken:
+            return candidate
+    return _fallback_name(taken, seed)
+
+
 def _fallback_name(taken: dict[str, str], seed: int) -> str:
     for offset in range(len(_FIRST_NAMES) * len(_LAST_NAMES)):
         first = _FIRST_NAMES[(seed * 7 + offset) % len(_FIRST_NAMES)]
         last = _LAST_NAMES[(seed * 5 + offset) % len(_LAST_NAMES)]
         candidate = f"{first} {last}"
-        if _normal(candidate) not in taken and _first(candidate) not in taken:
+        if (
+            _normal(candidate) not in taken
+            and _first(candidate) not in taken
+            and _surname_key(candidate) not in taken
+        ):
             return candidate
     return f"Persona {_FIRST_NAMES[seed % len(_FIRST_NAMES)]} {len(taken)}"
 

@@ -401,3 +401,16 @@ def test_the_embedded_model_is_not_asked_to_cite(tmp_path: Path) -> None:
         assert result.status == "generated"
     finally:
         services.store.close()
+
+
+def test_a_surname_another_persona_has_is_replaced(services: Services) -> None:
+    """Small models copy the surname of the names they are told are taken."""
+    add_segments(services, [profile(0), profile(1)])
+    script(services, reply(), reply(name="Jonas Lindqvist"))
+    first, second = generate_personas(services)
+    assert first.persona is not None and second.persona is not None
+    assert first.persona.name == "Maya Lindqvist"
+    assert second.persona.name.startswith("Jonas ")
+    assert second.persona.name.split()[-1] != "Lindqvist"
+    assert any("surname in 'Jonas Lindqvist' repeated 'Maya Lindqvist'" in f
+               for f in second.persona.flags)  # fmt: skip
