@@ -33,8 +33,12 @@ log = logging.getLogger("persona.knowledge")
 def remove_document(store: Store, settings: Settings, document_id: int) -> int:
     """Delete a document and all its chunks from the store and the index.
 
-    Returns the number of chunks removed. Raises :class:`NotFoundError` when
-    the current project has no such document.
+    Chroma keeps deleted text in its files (its write-ahead queue and free
+    pages), so the index is then rewritten without it: the other chunks keep
+    their vectors, nothing is embedded again. Returns the number of chunks
+    removed. Raises :class:`NotFoundError` when the current project has no such
+    document, :class:`KnowledgeError` when the document was removed but the
+    index could not be rewritten.
     """
     project_id = store.project_id(settings.project)
     row = store.query_one(
@@ -53,6 +57,8 @@ def remove_document(store: Store, settings: Settings, document_id: int) -> int:
             collection.delete(
                 where={"$and": [{"project_id": project_id}, {"document_id": document_id}]}
             )
+    if collection is not None:
+        _rewrite_index(store, settings, project_id, changed=set(), why="removed document")
     return int(removed)
 
 
@@ -86,8 +92,9 @@ def reindex(store: Store, settings: Settings, *, progress: Progress | None = Non
     """Rebuild the current project's index from the store with the configured model.
 
     Fixes a missing, damaged or incomplete index and an embedding-model
-    mismatch. Returns the number of chunks indexed. The old index stays in
-    place until the new one is complete.
+    mismatch, and purges the text of removed documents, which Chroma keeps in
+    its files after a delete. Returns the number of chunks indexed. The old
+    index stays in place until the new one is complete.
     """
     report = progress or (lambda message, fraction: None)
     project_id = store.project_id(settings.project)
@@ -109,6 +116,7 @@ def reindex(store: Store, settings: Settings, *, progress: Progress | None = Non
         lambda: _reindex_batches(store, project_id),
         progress=on_batch,
     )
+    compact_index(settings)  # the old collection's text leaves the file too
     report(f"Indexed {done} chunks", 1.0)
     return done
 
@@ -154,7 +162,13 @@ def scrub_known_identifiers(store: Store, settings: Settings) -> int:
         )
         for document_id, counts in masked.items():
             _add_to_report(db, document_id, counts)
-    _reindex_chunks(store, settings, project_id, changed)
+    _rewrite_index(
+        store,
+        settings,
+        project_id,
+        changed={str(row["id"]) for row, _text, _heading in changed},
+        why=f"{len(changed)} chunk(s) masked",
+    )
     return len(changed)
 
 
@@ -169,35 +183,31 @@ def _add_to_report(db: sqlite3.Connection, document_id: int, counts: Counter[str
     db.execute("UPDATE documents SET report_json = ? WHERE id = ?", (dumps(report), document_id))
 
 
-def _reindex_chunks(
-    store: Store,
-    settings: Settings,
-    project_id: int,
-    changed: list[tuple[sqlite3.Row, str, str | None]],
+def _rewrite_index(
+    store: Store, settings: Settings, project_id: int, *, changed: set[str], why: str
 ) -> None:
-    """Rebuild the index with the masked chunks (others keep their vectors), then compact.
+    """Rebuild the index from the store (only ``changed`` chunks re-embedded), then compact.
 
-    A rebuild rather than an upsert: Chroma keeps the text an upsert replaces in
-    its write-ahead queue, and only dropping the old collection removes it.
+    A rebuild rather than an upsert or a delete: Chroma keeps replaced and
+    deleted text in its write-ahead queue, and only dropping the old collection
+    removes it; compaction then clears the free pages.
     """
     embedder = make_embedding_function(settings)
-    if open_index(store, settings, project_id, embedder, create=False) is None:
-        return  # no index yet: the next reindex builds it from the (masked) store
     try:
+        if open_index(store, settings, project_id, embedder, create=False) is None:
+            return  # no index yet: the next reindex builds it from the store
         rebuild(
             store,
             settings,
             project_id,
             embedder,
             lambda: _reindex_batches(store, project_id),
-            keep_vectors_except={str(row["id"]) for row, _text, _heading in changed},
+            keep_vectors_except=changed,
         )
-    except KnowledgeError:
-        raise
+        compact_index(settings)
     except Exception as error:
         raise KnowledgeError(
-            f"{len(changed)} document chunk(s) were masked in the store, but the index could "
-            f"not be rebuilt with them ({type(error).__name__}: {error}).",
-            hint="Run `persona docs reindex`: until then the index holds their old text.",
+            f"The store is updated ({why}), but the document index could not be rewritten "
+            f"({type(error).__name__}: {error}); until it is, its files still hold the old text.",
+            hint="Run `persona docs reindex`.",
         ) from error
-    compact_index(settings)

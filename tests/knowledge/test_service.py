@@ -214,6 +214,28 @@ def test_remove_deletes_every_chunk_from_store_and_index(
         remove_document(store, settings, drop.document_id)
 
 
+def test_a_removed_documents_text_is_gone_from_chromas_files(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """Chroma keeps deleted text in its queue and free pages; removal rewrites the index."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Merger plan codename ZEBRAQUARTZ: close the Leeds store.\n", "utf-8")
+    _keep, drop = add_documents(store, settings, [files.markdown_file(tmp_path), secret])
+
+    def on_disk() -> bool:
+        return any(
+            b"ZEBRAQUARTZ" in p.read_bytes() for p in settings.chroma_path.rglob("*") if p.is_file()
+        )
+
+    assert on_disk()
+    remove_document(store, settings, drop.document_id)
+    assert not on_disk()
+    assert sorted(_index_entries(settings, store)["ids"]) == sorted(
+        r["id"] for r in store.query("SELECT id FROM chunks")
+    )
+    assert search(store, settings, "refunds arrive in five working days", k=1)
+
+
 @pytest.mark.parametrize("close_first", [True, False], ids=["closed", "live-client"])
 def test_reindex_rebuilds_an_index_deleted_from_disk(
     store: Store, settings: Settings, tmp_path: Path, close_first: bool
