@@ -17,6 +17,7 @@ from pathlib import Path
 
 from persona.errors import DocumentError
 from persona.knowledge.clean import INVISIBLE_KIND, strip_invisible, tidy_whitespace
+from persona.knowledge.instructions import remove_instructions
 from persona.knowledge.pdf import read_pdf
 from persona.knowledge.types import Block, Extracted
 from persona.knowledge.webpage import read_html
@@ -96,6 +97,9 @@ def extract(path: Path, data: bytes) -> Extracted:
             heading, removed = strip_invisible(heading)
             extracted.count_hidden(INVISIBLE_KIND, removed)
             heading = tidy_whitespace(heading) or None
+        text, instructions = remove_instructions(text)
+        for kind, removed in instructions.items():
+            extracted.count_hidden(kind, removed)
         text = tidy_whitespace(text)
         if text:
             blocks.append(Block(text=text, page=block.page, heading=heading))
