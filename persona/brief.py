@@ -24,7 +24,7 @@ from persona.facts import fact_lines
 from persona.generate import StoredPersona, get_persona
 from persona.models import LIST_FIELDS, EvidencedItem, InterviewGuide, Persona
 from persona.safe_text import escape_html, neutralize_markdown
-from persona.store import atomic_write_text
+from persona.store import write_export
 
 if TYPE_CHECKING:
     from persona.services import Services
@@ -360,10 +360,4 @@ def export_brief(
     target = (
         output or services.settings.exports_path / f"persona-{persona_id}-v{stored.version}.{fmt}"
     )
-    try:
-        return atomic_write_text(target, text)
-    except OSError as error:
-        raise ExportError(
-            f"Cannot write {target}: {error.strerror or error}.",
-            hint="Choose a writable --output path.",
-        ) from error
+    return write_export(target, text)

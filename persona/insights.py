@@ -47,7 +47,7 @@ from persona.interview.prompt import TokenCounter
 from persona.interview.records import Source, decode_flags
 from persona.models import Persona
 from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
-from persona.store import atomic_write_text, dumps, utc_now
+from persona.store import dumps, utc_now, write_export
 from prompts import render
 
 if TYPE_CHECKING:
@@ -937,9 +937,4 @@ def export_insights(
         raise ExportError(f"Unknown brief format {fmt!r}.", hint="Use md, html or json.")
     brief = get_brief(services, brief_id)
     target = path or services.settings.exports_path / f"insights-{brief_id}.{fmt}"
-    try:
-        return atomic_write_text(target, renderers[fmt](brief))
-    except OSError as error:
-        raise ExportError(
-            f"Cannot write {target}: {error.strerror}.", hint="Choose a writable folder."
-        ) from error
+    return write_export(target, renderers[fmt](brief))

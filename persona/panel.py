@@ -33,7 +33,7 @@ from persona.interview.session import clean_question, fit_question, retrieve
 from persona.llm import invoke_text
 from persona.models import Persona
 from persona.safe_text import neutralize_markdown, strip_invisible
-from persona.store import atomic_write_text, utc_now
+from persona.store import utc_now, write_export
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -360,9 +360,4 @@ def export_panel(
     results = [get_panel(services, pid) for pid in ids]
     text = panel_csv(results) if fmt == "csv" else panel_markdown(results)
     target = path or services.settings.exports_path / f"panel-{'-'.join(map(str, ids))}.{fmt}"
-    try:
-        return atomic_write_text(target, text)
-    except OSError as error:
-        raise ExportError(
-            f"Cannot write {target}: {error.strerror}.", hint="Choose a writable folder."
-        ) from error
+    return write_export(target, text)

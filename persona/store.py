@@ -27,9 +27,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from persona.errors import NotFoundError, StoreError
+from persona.errors import ExportError, NotFoundError, StoreError
 
-__all__ = ["MIGRATIONS", "Store", "atomic_write_bytes", "atomic_write_text", "dumps", "utc_now"]
+__all__ = [
+    "MIGRATIONS",
+    "Store",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "dumps",
+    "utc_now",
+    "write_export",
+]
 
 
 def utc_now() -> str:
@@ -401,3 +409,14 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
 def atomic_write_text(path: Path | str, text: str) -> Path:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_export(path: Path, text: str) -> Path:
+    """Write an export file atomically; an OS error becomes an :class:`ExportError` naming it."""
+    try:
+        return atomic_write_text(path, text)
+    except OSError as error:
+        raise ExportError(
+            f"Cannot write {path}: {error.strerror or error}.",
+            hint="Choose a writable folder or output path.",
+        ) from error

@@ -25,6 +25,7 @@ from persona.interview import (
     run_guide,
     start_interview,
 )
+from persona.interview.export import TRANSCRIPT_FORMATS, export_transcript
 from persona.models import GuideQuestion
 from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, md_text, stream_callbacks
 from ui.personas import persona_choices
@@ -162,6 +163,16 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             )
             run_all = gr.Button("Run the whole guide", elem_id="interview-run-guide")
     status = gr.Markdown(elem_id="interview-status")
+    with gr.Row():
+        export = gr.Button("Export this transcript", scale=1, elem_id="interview-export")
+        transcript_files = gr.File(
+            label="Transcript (Markdown, CSV, JSON): labelled synthetic research",
+            file_count="multiple",
+            interactive=False,
+            visible=False,
+            scale=3,
+            elem_id="interview-export-files",
+        )
 
     def _sessions(project_name: str, persona_id: int | None, keep: int | None) -> Any:
         choices = session_choices(ws, project_name, persona_id)
@@ -284,6 +295,20 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         )
 
     @boundary
+    def on_export(project_name: str, current: int | None) -> Any:
+        if current is None:
+            raise gr.Error("Start or pick an interview first.", print_exception=False)
+        services = ws.services(project_name)
+        paths = [
+            export_transcript(
+                services, int(current), fmt,
+                ws.download_path(project_name, f"interview-{int(current)}.{fmt}"),
+            )
+            for fmt in TRANSCRIPT_FORMATS
+        ]  # fmt: skip
+        return gr.update(value=[str(p) for p in paths], visible=True)
+
+    @boundary
     def on_refresh(project_name: str, keep: int | None) -> Any:
         choices = persona_choices(ws, project_name)
         ids = [pid for _label, pid in choices]
@@ -320,6 +345,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             concurrency_id="heavy",
         ),
     ]
+    export.click(on_export, [project, interview_id], [transcript_files])
     # Stop cancels a running answer; the library then stores it as interrupted.
     stop.click(None, None, None, cancels=cast(list[dict[str, Any]], asking))
     return Screen(refresh=on_refresh, outputs=[persona], inputs=[persona])

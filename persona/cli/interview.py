@@ -1,4 +1,4 @@
-"""``persona interview``, ``persona interviews``, ``persona panel``, ``persona insights``."""
+"""``persona interview``, ``interviews``, ``transcript``, ``panel`` and ``insights``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from persona.interview import (
     run_guide,
     start_interview,
 )
+from persona.interview.export import TRANSCRIPT_FORMATS, export_transcript
 from persona.models import GuideQuestion
 from persona.panel import SYNTHETIC_NOTE, ask_panel, export_panel, list_panels
 from persona.safe_text import strip_invisible
@@ -160,6 +161,19 @@ def _ids(value: str | None, option: str) -> list[int] | None:
         raise typer.BadParameter(
             f"{value!r} is not a comma-separated list of ids.", param_hint=option
         ) from None
+
+
+@app.command()
+def transcript(
+    ctx: typer.Context,
+    interview_id: Annotated[int, typer.Argument(help="Interview id, from `persona interviews`.")],
+    fmt: Annotated[str, typer.Option("--format", help="md | csv | json")] = "md",
+    out: Annotated[Path | None, typer.Option(help="File to write (default: exports/).")] = None,
+) -> None:
+    """Export one interview's transcript, labelled synthetic, with sources and flags."""
+    if fmt not in TRANSCRIPT_FORMATS:
+        raise typer.BadParameter(f"use {', '.join(TRANSCRIPT_FORMATS)}", param_hint="--format")
+    console.print(f"Wrote {export_transcript(services(ctx), interview_id, fmt, out)}")
 
 
 @app.command()

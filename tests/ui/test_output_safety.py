@@ -133,6 +133,13 @@ def test_hostile_text_is_inert_on_every_screen(
     chat = page.locator("#interview-chat").inner_text()
     assert "console.log" in chat and ATTACKER not in chat  # link removed, text kept
     shoot(page, artifacts, "safety-interview")
+    page.locator("#interview-export").click()
+    with page.expect_download() as info:
+        page.locator('#interview-export-files a[download$=".md"]').click()
+    exported = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "Synthetic research" in exported and "console.log" in exported
+    assert "](http" not in exported and ATTACKER not in exported
+    assert "<script" not in exported.replace("\\<script", "")  # escaped, not raw
 
     # Panel: every persona answers with the payloads; the matrix shows them side by side.
     click_tab(page, "panel")
