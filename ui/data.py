@@ -8,6 +8,7 @@ and the six-criteria scorecard, and offers the labels CSV.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,28 @@ from ui.common import Workspace, boundary, html_text, md_text, progress_callback
 from ui.screen import Screen
 
 __all__ = ["TABLE_TYPES", "build", "describe_segments", "preview_table", "scorecard_html"]
+
+
+@dataclass(frozen=True)
+class TransactionLog:
+    """The columns of a transaction log the user picked."""
+
+    customer: str | None
+    date: str | None
+    amount: str | None
+
+    def columns(self) -> dict[str, str]:
+        """Keyword arguments of :func:`segments.transactions_to_customers`."""
+        return {
+            "customer_column": str(self.customer),
+            "date_column": str(self.date),
+            "amount_column": str(self.amount),
+        }
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~persona.segmentation.run_segmentation`."""
+        return {"transactions": True, **self.columns()}
+
 
 TABLE_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"]
 INFER = "(infer)"
@@ -38,6 +61,7 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
             gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
             gr.update(choices=[INFER], value=INFER),
             "",
+            *log_pickers(None, {}),
         )
     settings = ws.services(project).settings
     loaded = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
@@ -54,6 +78,14 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
     notes = [f"**{len(frame):,} rows × {frame.shape[1]} columns.**"]
     notes += [f"- {md_text(w, inline=True)}" for w in loaded.warnings]
     identifiers = [c for c, r in roles.items() if r == "identifier"]
+    pickers = log_pickers(frame, roles)
+    if pickers[0]["value"]:
+        notes.append(
+            "This looks like a **transaction log** (one row per purchase): it will be turned "
+            "into one row per customer (recency, frequency, spend). Untick *Transaction log* "
+            "if it is not."
+        )
+        identifiers = []  # the log's own id (a transaction id) is not the customer id
     return (
         gr.update(value=head),
         gr.update(value=role_rows),
@@ -64,7 +96,41 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
             if identifiers
             else ""
         ),
+        *pickers,
     )
+
+
+def _first_column(frame: pd.DataFrame, roles: dict[str, str], role: str, words: str) -> str | None:
+    named = [str(c) for c in frame.columns if any(w in str(c).lower() for w in words.split())]
+    typed = [str(c) for c, r in roles.items() if r == role]
+    both = [c for c in named if c in typed]
+    return next(iter(both or named or typed), None)
+
+
+def log_pickers(frame: pd.DataFrame | None, roles: dict[str, str]) -> list[dict[str, Any]]:
+    """Updates for the log checkbox and its customer, date and amount pickers.
+
+    The box is ticked when the table has a customer column whose ids repeat, a
+    date column and an amount column: the shape of a purchase log.
+    """
+    if frame is None:
+        return [gr.update(value=False)] + [gr.update(choices=[], value=None)] * 3
+    columns = [str(c) for c in frame.columns]
+    customer = _first_column(frame, roles, "identifier", "customer client member account")
+    date = _first_column(frame, roles, "datetime", "date time day")
+    amount = _first_column(frame, roles, "numeric", "amount value total price revenue spend")
+    looks_like_log = (
+        customer is not None
+        and date is not None
+        and amount is not None
+        and bool(frame[customer].duplicated().any())
+    )
+    return [
+        gr.update(value=looks_like_log),
+        gr.update(choices=columns, value=customer),
+        gr.update(choices=columns, value=date),
+        gr.update(choices=columns, value=amount),
+    ]
 
 
 def _role_overrides(table: Any) -> dict[str, str]:
@@ -132,23 +198,36 @@ def find_segments(
     id_column: str,
     roles: Any,
     progress: gr.Progress,
+    log: TransactionLog | None = None,
 ) -> tuple[Any, ...]:
-    """Run the segmentation and return the summary, figures, scorecard and labels file."""
+    """Run the segmentation and return the summary, figures, scorecard and labels file.
+
+    With ``log``, the file is a transaction log, aggregated into one row per
+    customer first (the roles table then does not apply: its columns are the log's).
+    """
     if not path:
         raise gr.Error("Upload a customer table first.", print_exception=False)
+    if log is not None and not all((log.customer, log.date, log.amount)):
+        raise gr.Error(
+            "Pick the customer, date and amount columns of the transaction log.",
+            print_exception=False,
+        )
     services = ws.services(project)
     run = run_segmentation(
         services,
         Path(path),
         k="auto" if k == "auto" else int(k),
         algorithm=algorithm,
-        id_column=None if id_column in (None, "", INFER) else id_column,
-        roles=_role_overrides(roles) or None,
+        id_column=None if id_column in (None, "", INFER) or log else id_column,
+        roles=None if log else _role_overrides(roles) or None,
         progress=progress_callback(progress, high=0.9),
+        **(log.options() if log else {}),
     )
     progress(0.92, desc="Drawing the charts")
     settings = services.settings
     frame = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024).frame
+    if log is not None:
+        frame = segments.transactions_to_customers(frame, **log.columns())
     segment_map = segments.segment_map_figure(run.result, frame)
     # Long segment labels squeeze a side legend; below the chart they have room.
     segment_map.update_layout(height=520, legend={"orientation": "h", "y": -0.25})
@@ -182,9 +261,9 @@ def stored_state(ws: Workspace, project: str) -> tuple[Any, ...]:
 def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     """Lay out the screen inside the current tab and wire its events."""
     gr.Markdown(
-        "Upload a customer table (CSV, TSV, Parquet, XLSX, JSON or JSON Lines), check the "
-        "column roles, then find segments. Personal-data columns (names, e-mails, phones …) "
-        "never become features and never leave the workspace."
+        "Upload a customer table (CSV, TSV, Parquet, XLSX, JSON or JSON Lines) or a "
+        "transaction log, check the column roles, then find segments. Personal-data columns "
+        "(names, e-mails, phones …) never become features and never leave the workspace."
     )
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
@@ -198,6 +277,16 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             id_column = gr.Dropdown(
                 [INFER], value=INFER, label="Customer ID column", elem_id="data-id"
             )
+            is_log = gr.Checkbox(
+                value=False,
+                label="Transaction log: one row per purchase (segment by recency, frequency, "
+                "spend)",
+                elem_id="data-log",
+            )
+            with gr.Group(visible=False) as log_columns:
+                log_customer = gr.Dropdown([], label="Customer column", elem_id="data-log-customer")
+                log_date = gr.Dropdown([], label="Date column", elem_id="data-log-date")
+                log_amount = gr.Dropdown([], label="Amount column", elem_id="data-log-amount")
             run = gr.Button("Find segments", variant="primary", elem_id="data-run")
         with gr.Column(scale=3):
             table_notes = gr.Markdown(elem_id="data-notes")
@@ -237,20 +326,31 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         algorithm_value: str,
         id_value: str,
         roles_value: Any,
+        log_value: bool,
+        customer: str | None,
+        date: str | None,
+        amount: str | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the tracker here
     ) -> tuple[Any, ...]:
+        log = TransactionLog(customer, date, amount) if log_value else None
         return find_segments(
-            ws, project_name, path, k_value, algorithm_value, id_value, roles_value, progress
+            ws, project_name, path, k_value, algorithm_value, id_value, roles_value, progress, log
         )
 
     @boundary
     def on_refresh(project_name: str) -> tuple[Any, ...]:
         return stored_state(ws, project_name)
 
-    table_file.change(on_upload, [project, table_file], [preview, roles, id_column, table_notes])
+    table_file.change(
+        on_upload,
+        [project, table_file],
+        [preview, roles, id_column, table_notes, is_log, log_customer, log_date, log_amount],
+    )
+    is_log.change(lambda ticked: gr.update(visible=ticked), [is_log], [log_columns])
+    log_inputs = [is_log, log_customer, log_date, log_amount]
     run.click(
         on_run,
-        [project, table_file, k, algorithm, id_column, roles],
+        [project, table_file, k, algorithm, id_column, roles, *log_inputs],
         [summary, segment_map, profile, scorecard, labels],
         concurrency_id="heavy",
     )

@@ -1,0 +1,66 @@
+"""A transaction log uploaded in the browser is recognised, aggregated per customer, segmented."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from persona.config import Settings
+from persona.segmentation import load_segments
+from persona.services import Services
+from tests.ui.conftest import Recorder, serve
+from tests.ui.helpers import choose, shoot, toasts, wait_for_text
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SAMPLE = Path(__file__).resolve().parents[2] / "persona" / "sample_data"
+
+
+def test_a_transaction_log_becomes_one_row_per_customer(
+    tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]], artifacts: Path
+) -> None:
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    log = SAMPLE / "transactions.csv"
+    customers = pd.read_csv(log)["customer_id"].nunique()
+    with serve(services) as url:
+        page, recorder = open_page(url)
+        page.locator("#data-file input[type=file]").set_input_files(str(log))
+        wait_for_text(page, "data-notes", r"transaction log")
+        assert page.locator("#data-log input").is_checked()
+        assert page.locator("#data-log-customer input").input_value() == "customer_id"
+        assert page.locator("#data-log-date input").input_value() == "date"
+        assert page.locator("#data-log-amount input").input_value() == "amount"
+        choose(page, "data-k", "3", exact=True)
+        page.locator("#data-run").click()
+        page.wait_for_selector("#scorecard-table", timeout=120_000)
+        wait_for_text(page, "data-summary", r"3 segments")
+        page.locator("#data-map .js-plotly-plot").first.wait_for()
+        shoot(page, artifacts, "transaction-log-segments")
+        with page.expect_download() as info:
+            page.locator("#data-labels").click()
+        rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
+        assert rows[0][:2] == ["customer_id", "segment"] and len(rows) == customers + 1
+        assert not toasts(page) and not recorder.page_errors
+
+    stored = load_segments(services)
+    assert sum(s.size for s in stored) == customers
+    features = {name for s in stored for name in s.facts}
+    assert any("frequency" in name or "recency" in name for name in features), features
+
+
+def test_a_customer_table_is_not_taken_for_a_log(
+    tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]]
+) -> None:
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    with serve(services) as url:
+        page, _recorder = open_page(url)
+        page.locator("#data-file input[type=file]").set_input_files(str(SAMPLE / "customers.csv"))
+        wait_for_text(page, "data-notes", r"2,000 rows")
+        assert not page.locator("#data-log input").is_checked()
+        assert "transaction log" not in page.locator("#data-notes").inner_text()
