@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this folder comes first on sys.path, and eval/segments.py would
@@ -42,6 +42,7 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "eval":
     sys.path[0] = str(ROOT)
 
 from persona.config import Settings  # noqa: E402
+from persona.consistency import FlagKind  # noqa: E402
 from persona.demo import SAMPLE_DATA  # noqa: E402
 from persona.generate import generate_personas, list_personas  # noqa: E402
 from persona.guide import get_guide  # noqa: E402
@@ -52,7 +53,7 @@ from persona.segmentation import run_segmentation  # noqa: E402
 from persona.services import Services  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
-KINDS = ("number", "channel", "preference", "character", "link", "repeat")
+KINDS = tuple(k for k in get_args(FlagKind) if k != "override")
 
 DRAFT = {
     "name": "Alex Morgan",

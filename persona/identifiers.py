@@ -46,6 +46,7 @@ __all__ = [
     "known_identifiers",
     "project_salt",
     "record_identifiers",
+    "recorded_count",
     "scrub_all",
 ]
 
@@ -164,13 +165,33 @@ def identifier_rows(
 
 def record_identifiers(
     db: sqlite3.Connection, project_id: int, rows: Iterable[tuple[str, int, int]]
-) -> None:
-    """Insert :func:`identifier_rows` into the caller's transaction (known ones are skipped)."""
+) -> int:
+    """Insert :func:`identifier_rows` into the caller's transaction; returns how many were new.
+
+    Known ones are skipped. The project's ``recorded`` counter grows by the new
+    ones, so readers can tell cheaply whether anything changed.
+    """
+    before = db.total_changes
     db.executemany(
         "INSERT OR IGNORE INTO known_identifiers (project_id, kind, digest, n_words) "
         "VALUES (?, ?, ?, ?)",
         [(project_id, kind, digest, n) for kind, digest, n in rows],
     )
+    added = db.total_changes - before
+    if added:
+        db.execute(
+            "UPDATE identifier_salts SET recorded = recorded + ? WHERE project_id = ?",
+            (added, project_id),
+        )
+    return added
+
+
+def recorded_count(store: Store, project_id: int) -> int:
+    """How many digests the project has recorded (0 before its first table)."""
+    row = store.query_one(
+        "SELECT recorded FROM identifier_salts WHERE project_id = ?", (project_id,)
+    )
+    return int(row["recorded"]) if row is not None else 0
 
 
 def _single_candidate(word: str) -> bool:

@@ -186,8 +186,10 @@ def _answer(
         system = system_prompt(persona)
         current, used, _tokens = fit_question(services, counter, system, question, citations)
         messages: list[BaseMessage] = build_messages(system, [], current)
-        answer = " ".join(strip_invisible(invoke_text(model, messages)).split()) or "I don't know."
-        flags = check_answer(answer, persona, question=question)
+        answer = " ".join(strip_invisible(invoke_text(model, messages)).split())
+        flags = [] if answer else [Flag(kind="empty", message="The model gave no answer.")]
+        answer = answer or "I don't know."
+        flags += check_answer(answer, persona, question=question)
     with services.store.transaction() as db:
         db.execute(
             "INSERT INTO panel_answers (panel_id, persona_id, answer, flags_json, created_at) "

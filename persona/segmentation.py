@@ -14,7 +14,7 @@ import hashlib
 import json
 import pickle
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class SegmentationRun:
     result: segments.SegmentationResult
     segments: list[StoredSegment]
     warnings: list[str]
+    frame: Any = field(default=None, repr=False, compare=False)
+    """The table that was segmented, one row per customer (a log already aggregated)."""
 
 
 def run_segmentation(
@@ -113,12 +115,12 @@ def run_segmentation(
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
     )
     report("Saving", 0.95)
-    warnings = [*loaded.warnings, *result.warnings]
+    warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
-    dataset_id, segmentation_id = _save(
+    dataset_id, segmentation_id, added = _save(
         services, path, frame, result, warnings, algorithm, k, known
     )
-    if known:
+    if added:
         report("Masking these customers' ids and names in the documents", 0.97)
         masked = scrub_known_identifiers(services.store, services.settings)
         if masked:
@@ -133,6 +135,7 @@ def run_segmentation(
         result=result,
         segments=load_segments(services, segmentation_id),
         warnings=warnings,
+        frame=frame,
     )
 
 
@@ -145,7 +148,7 @@ def _save(
     algorithm: str,
     k: int | str,
     known: list[tuple[str, int, int]],
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     digest = _sha256(path)
     project_id = services.project_id
     now = utc_now()
@@ -206,9 +209,9 @@ def _save(
             "VALUES (?, ?, ?)",
             [(segmentation_id, customer, segment) for customer, segment in labels],
         )
-        record_identifiers(db, project_id, known)
+        added = record_identifiers(db, project_id, known)
     assert dataset_id is not None and segmentation_id is not None
-    return int(dataset_id), int(segmentation_id)
+    return int(dataset_id), int(segmentation_id), added
 
 
 def latest_segmentation(services: Services) -> int:
@@ -277,9 +280,9 @@ def assign_new_customers(
     known = identifier_rows(
         project_salt(services.store, services.project_id), loaded.frame, result.roles
     )
-    if known:
-        with services.store.transaction() as db:
-            record_identifiers(db, services.project_id, known)
+    with services.store.transaction() as db:
+        added = record_identifiers(db, services.project_id, known)
+    if added:
         scrub_known_identifiers(services.store, services.settings)
     assigned = dataclasses.replace(result, labels=labels)
     written = segments.export_labels_csv(assigned, output)

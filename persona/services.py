@@ -59,13 +59,10 @@ class Services:
 
         Loaded once and again only when the project records more (a new table).
         """
-        from persona.identifiers import known_identifiers
+        from persona.identifiers import known_identifiers, recorded_count
 
         project_id = self.project_id
-        row = self.store.query_one(
-            "SELECT COUNT(*) AS n FROM known_identifiers WHERE project_id = ?", (project_id,)
-        )
-        stamp = (project_id, int(row["n"]) if row is not None else 0)
+        stamp = (project_id, recorded_count(self.store, project_id))
         if self._known is None or self._known[0] != stamp:
             self._known = (stamp, known_identifiers(self.store, project_id))
         return self._known[1]

@@ -222,7 +222,8 @@ def _m002_known_identifiers(db: sqlite3.Connection) -> None:
         -- Keyed digests of customer ids and names (persona/identifiers.py); no raw values.
         CREATE TABLE identifier_salts (
             project_id  INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-            salt        BLOB NOT NULL
+            salt        BLOB NOT NULL,
+            recorded    INTEGER NOT NULL DEFAULT 0  -- digests recorded so far
         );
         -- kind 'start': the first word of a longer value, so text is searched for
         -- multi-word values only where one could begin.

@@ -32,17 +32,14 @@ class TransactionLog:
     date: str | None
     amount: str | None
 
-    def columns(self) -> dict[str, str]:
-        """Keyword arguments of :func:`segments.transactions_to_customers`."""
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~persona.segmentation.run_segmentation`."""
         return {
+            "transactions": True,
             "customer_column": str(self.customer),
             "date_column": str(self.date),
             "amount_column": str(self.amount),
         }
-
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`~persona.segmentation.run_segmentation`."""
-        return {"transactions": True, **self.columns()}
 
 
 TABLE_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"]
@@ -224,11 +221,7 @@ def find_segments(
         **(log.options() if log else {}),
     )
     progress(0.92, desc="Drawing the charts")
-    settings = services.settings
-    frame = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024).frame
-    if log is not None:
-        frame = segments.transactions_to_customers(frame, **log.columns())
-    segment_map = segments.segment_map_figure(run.result, frame)
+    segment_map = segments.segment_map_figure(run.result, run.frame)
     # Long segment labels squeeze a side legend; below the chart they have room.
     segment_map.update_layout(height=520, legend={"orientation": "h", "y": -0.25})
     profile = segments.profile_figure(run.result)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -26,8 +25,6 @@ from persona.knowledge.types import Chunk, Progress
 from persona.store import Store, dumps
 
 __all__ = ["reindex", "remove_document", "scrub_known_identifiers"]
-
-log = logging.getLogger("persona.knowledge")
 
 
 def remove_document(store: Store, settings: Settings, document_id: int) -> int:
@@ -126,10 +123,11 @@ def scrub_known_identifiers(store: Store, settings: Settings) -> int:
 
     Documents added before a customer table was segmented may name its
     customers; once their digests are recorded (:mod:`persona.identifiers`),
-    this rewrites the affected chunks in the store, re-embeds them into the
-    index and compacts the index so the old text is gone from its files too.
-    Returns the number of chunks changed. Raises :class:`KnowledgeError` when the
-    index cannot take the new text; the old entries are then removed from it.
+    this rewrites the affected chunks in the store, then rebuilds the index
+    (only those chunks are embedded again) and compacts it, so the old text is
+    gone from its files too. Returns the number of chunks changed. Raises
+    :class:`KnowledgeError` when the store was masked but the index could not be
+    rewritten (``persona docs reindex`` then finishes the job).
     """
     project_id = store.project_id(settings.project)
     known = known_identifiers(store, project_id)
@@ -138,10 +136,7 @@ def scrub_known_identifiers(store: Store, settings: Settings) -> int:
     changed: list[tuple[sqlite3.Row, str, str | None]] = []
     masked: dict[int, Counter[str]] = {}
     for row in store.query(
-        "SELECT c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, d.filename, "
-        "d.sha256 AS doc_sha, d.created_at FROM chunks c JOIN documents d "
-        "ON d.id = c.document_id WHERE c.project_id = ? ORDER BY c.document_id, c.ordinal",
-        (project_id,),
+        "SELECT id, document_id, text, heading FROM chunks WHERE project_id = ?", (project_id,)
     ):
         counts: Counter[str] = masked.setdefault(int(row["document_id"]), Counter())
         text, text_counts = known.scrub(row["text"])

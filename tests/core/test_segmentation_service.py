@@ -40,3 +40,20 @@ def test_segmentation_is_stored_and_new_customers_are_assigned(
     assert {r["customer_id"]: int(r["segment"]) for r in rows} == {
         str(k): int(v) for k, v in expected.items()
     }
+
+
+def test_a_transaction_log_is_segmented_and_its_dropped_rows_are_reported(
+    tmp_path: Path,
+) -> None:
+    log = pd.read_csv(Path(__file__).resolve().parents[2] / "persona/sample_data/transactions.csv")
+    log.loc[:9, "amount"] = None  # ten unusable rows
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    try:
+        run = run_segmentation(services, path, k=3, transactions=True)
+        assert any("Left out 10 of" in w for w in run.warnings), run.warnings
+        assert len(run.frame) == sum(s.size for s in run.segments)
+        assert "frequency" in run.frame.columns
+    finally:
+        services.store.close()

@@ -143,3 +143,10 @@ def test_exports_are_written_atomically_under_a_name_from_the_id(
     assert md_path.name == f"panel-{result.id}.md"
     assert csv_path.read_bytes().decode("utf-8") == panel_csv(result)
     assert {p.name for p in csv_path.parent.iterdir()} == {csv_path.name, md_path.name}
+
+
+def test_an_empty_answer_is_flagged_not_passed_off(services: Services, maya_id: int) -> None:
+    services.use_model(ScriptedChatModel(default_reply="   "))
+    [answer] = ask_panel(services, "What do you think of our prices?").answers
+    assert answer.answer == "I don't know."
+    assert any(flag.kind == "empty" for flag in answer.flags)

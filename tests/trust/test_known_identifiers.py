@@ -13,6 +13,7 @@ from persona.identifiers import (
     known_identifiers,
     project_salt,
     record_identifiers,
+    recorded_count,
 )
 from persona.store import Store
 
@@ -103,8 +104,13 @@ def test_salt_differs_by_project_and_digests_do_not_cross_projects(store: Store)
 
 
 def test_recording_twice_keeps_one_digest_per_value(store: Store) -> None:
-    _known(store, _customers())
-    again = _known(store, _customers())
+    project_id = store.project_id("default")
+    rows = identifier_rows(project_salt(store, project_id), _customers(), ROLES)
+    for expected in (len(rows), 0):  # the second time nothing is new
+        with store.transaction() as db:
+            assert record_identifiers(db, project_id, rows) == expected
+    assert recorded_count(store, project_id) == len(rows)
+    again = known_identifiers(store, project_id)
     stored = store.query_one("SELECT COUNT(*) AS n FROM known_identifiers WHERE kind != 'start'")
     assert stored is not None and stored["n"] == len(again)
 
