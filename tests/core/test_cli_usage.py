@@ -1,4 +1,4 @@
-"""Usage mistakes at the command line get Click's short message and exit code 2, never a traceback."""
+"""Usage mistakes at the command line: a short message and exit code 2, never a traceback."""
 
 from __future__ import annotations
 
