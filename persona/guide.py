@@ -22,8 +22,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from persona.errors import GenerationError, PersonaError
 from persona.facts import invented_numbers
-from persona.generate import get_persona, model_name
+from persona.generate import model_name
 from persona.models import GuideDraft, GuideQuestion, InterviewGuide, Persona
+from persona.personas import get_persona
 from persona.safe_text import strip_invisible
 from persona.store import dumps, utc_now
 from prompts import render

@@ -42,10 +42,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
-from persona.generate import get_persona
 from persona.interview.prompt import TokenCounter
 from persona.interview.records import Source, decode_flags
 from persona.models import Persona
+from persona.personas import get_persona
 from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
 from persona.store import dumps, utc_now, write_export
 from prompts import render

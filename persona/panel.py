@@ -25,13 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from persona.consistency import Flag, check_answer
 from persona.errors import ExportError, NotFoundError, PersonaError
-from persona.generate import get_persona, list_personas
 from persona.interview.override import override_attempt
 from persona.interview.prompt import TokenCounter, build_messages, refusal, system_prompt
 from persona.interview.records import Source, decode_flags, encode_flags
 from persona.interview.session import clean_question, fit_question, retrieve
 from persona.llm import invoke_text
 from persona.models import Persona
+from persona.personas import get_persona, list_personas
 from persona.safe_text import neutralize_markdown, strip_invisible
 from persona.store import utc_now, write_export
 

@@ -18,7 +18,6 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
-from persona.generate import get_persona
 from persona.identifiers import KnownIdentifiers, scrub_all
 from persona.interview import records
 from persona.interview.override import normalise, override_attempt
@@ -41,6 +40,7 @@ from persona.interview.records import (
 )
 from persona.llm import invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
+from persona.personas import get_persona
 from persona.safe_text import defang_urls, strip_invisible
 from persona.store import utc_now
 from prompts import render
