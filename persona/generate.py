@@ -47,7 +47,7 @@ from persona.models import Persona, PersonaDraft, draft_schema
 from persona.names import first_name, free_first_names, normal_name, surname_key, taken_names
 from persona.personas import StoredPersona, get_persona
 from persona.repos import documents as document_repo
-from persona.repos import personas as repo
+from persona.repos import personas as persona_repo
 from persona.segmentation import StoredSegment, get_segment, load_segments
 from persona.structured import generate_structured
 from prompts import render
@@ -289,7 +289,8 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
     prior = _prior_persona(services, run.project_id, segment.id)
     documents = _retrieve(run, segment)
     taken = taken_names(
-        repo.persona_names(services.store, run.project_id), exclude=prior.id if prior else None
+        persona_repo.persona_names(services.store, run.project_id),
+        exclude=prior.id if prior else None,
     )
     user_prompt = render(
         "persona.user",
@@ -360,7 +361,7 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
     if prior is not None:
         persona = carry_edits(prior.persona, persona)
     report = _report(run, attempts, method, flags, documents, started)
-    persona_id, version = repo.save_version(
+    persona_id, version = persona_repo.save_version(
         services.store, run.project_id, segment.id, prior.id if prior else None, persona,
         "generated", run.model_name, report.to_json(),
     )  # fmt: skip
@@ -443,5 +444,5 @@ def _claim(run: _Run, segment_id: int, name: str) -> None:
 
 
 def _prior_persona(services: Services, project_id: int, segment_id: int) -> StoredPersona | None:
-    persona_id = repo.first_persona_of_segment(services.store, project_id, segment_id)
+    persona_id = persona_repo.first_persona_of_segment(services.store, project_id, segment_id)
     return None if persona_id is None else get_persona(services, persona_id)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from persona.errors import NotFoundError, PersonaError
 from persona.models import EDITABLE_FIELDS, LIST_FIELDS, Evidence, EvidencedItem, Persona
 from persona.names import first_name, normal_name
-from persona.repos import personas as repo
+from persona.repos import personas as persona_repo
 from persona.repos.personas import PersonaSummary, StoredPersona
 from persona.safe_text import strip_invisible
 from persona.store import utc_now
@@ -56,25 +56,27 @@ class FieldDiff:
 
 def get_persona(services: Services, persona_id: int, version: int | None = None) -> StoredPersona:
     """A persona at ``version`` (default: its current version)."""
-    return repo.get_persona(services.store, services.project_id, persona_id, version)
+    return persona_repo.get_persona(services.store, services.project_id, persona_id, version)
 
 
 def list_personas(services: Services) -> list[PersonaSummary]:
     """Every persona of the project, at its current version, oldest first."""
-    return repo.list_personas(services.store, services.project_id)
+    return persona_repo.list_personas(services.store, services.project_id)
 
 
 def list_versions(services: Services, persona_id: int) -> list[tuple[int, str, str, str]]:
     """``(version, origin, model, created_at)`` of every version of a persona."""
-    return repo.list_versions(services.store, services.project_id, persona_id)
+    return persona_repo.list_versions(services.store, services.project_id, persona_id)
 
 
 def find_persona(services: Services, key: str | int) -> int:
     """The id of the persona named ``key`` (case-insensitive) or with id ``key``."""
     text = str(key).strip()
-    if text.isdigit() and repo.persona_in_project(services.store, services.project_id, int(text)):
+    if text.isdigit() and persona_repo.persona_in_project(
+        services.store, services.project_id, int(text)
+    ):
         return int(text)
-    rows = repo.persona_names(services.store, services.project_id)
+    rows = persona_repo.persona_names(services.store, services.project_id)
     matches = [i for i, name in rows if normal_name(name) == normal_name(text)]
     if not matches:
         matches = [i for i, name in rows if first_name(name) == normal_name(text)]
@@ -116,7 +118,7 @@ def edit_persona(
         update = {field: EvidencedItem(text=texts[0], evidence=user) if texts else None}
     update["edited_fields"] = sorted({*persona.edited_fields, field}, key=EDITABLE_FIELDS.index)
     edited = Persona.model_validate({**persona.model_dump(), **_dumped(update)})
-    _persona_id, _version = repo.save_version(
+    _persona_id, _version = persona_repo.save_version(
         services.store, services.project_id, current.segment_id, persona_id, edited, "edited",
         current.model, {"edited_field": field, "from_version": current.version},
     )  # fmt: skip
@@ -141,7 +143,7 @@ def _edit_texts(value: str | Sequence[str], *, is_list: bool) -> list[str]:
 
 
 def _check_name_free(services: Services, persona_id: int, name: str) -> None:
-    for other, taken in repo.persona_names(services.store, services.project_id):
+    for other, taken in persona_repo.persona_names(services.store, services.project_id):
         if other != persona_id and normal_name(taken) == normal_name(name):
             raise PersonaError(
                 f"Persona {other} is already called {taken!r}.",
