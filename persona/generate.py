@@ -43,6 +43,7 @@ from persona.drafting import (
 from persona.errors import GenerationError, NotFoundError, PrivacyError
 from persona.evidence import assemble_persona, carry_edits, prompt_facts, retrieval_query, traits
 from persona.facts import build_facts
+from persona.knowledge import search
 from persona.models import Persona, PersonaDraft, draft_schema
 from persona.names import first_name, free_first_names, normal_name, surname_key, taken_names
 from persona.personas import StoredPersona, get_persona
@@ -421,8 +422,6 @@ def _retrieve(run: _Run, segment: StoredSegment) -> dict[str, Citation]:
     """Retrieved chunks keyed by the short reference the prompt uses (``D1`` …)."""
     if not run.has_documents:
         return {}
-    from persona.knowledge import search
-
     services = run.services
     hits = search(
         services.store, services.settings, retrieval_query(segment), k=_budget(run)[0], mmr=True
