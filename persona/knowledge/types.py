@@ -1,4 +1,8 @@
-"""Plain data passed between the knowledge modules and returned to callers."""
+"""Plain data passed between the knowledge modules and returned to callers.
+
+:class:`Citation` and :class:`DocumentInfo` are read from the store, so they are
+defined with their table's repository (:mod:`persona.repos.documents`).
+"""
 
 from __future__ import annotations
 
