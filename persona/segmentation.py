@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import pickle
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any
 
 import segments
 from persona.errors import NotFoundError
-from persona.identifiers import identifier_rows, project_salt, record_identifiers
+from persona.identifiers import identifier_rows
 from persona.knowledge.manage import scrub_known_identifiers
+from persona.repos.identifiers import project_salt, record_identifiers
 from persona.services import Services
 from persona.store import dumps, utc_now
 
@@ -29,6 +31,7 @@ __all__ = [
     "SegmentationRun",
     "StoredSegment",
     "assign_new_customers",
+    "get_segment",
     "latest_segmentation",
     "load_segments",
     "run_segmentation",
@@ -237,18 +240,27 @@ def load_segments(services: Services, segmentation_id: int | None = None) -> lis
         "SELECT * FROM segments WHERE segmentation_id = ? ORDER BY segment_index",
         (segmentation_id,),
     )
-    return [
-        StoredSegment(
-            id=int(r["id"]),
-            segmentation_id=int(r["segmentation_id"]),
-            segment_index=int(r["segment_index"]),
-            label=str(r["label"]),
-            size=int(r["size"]),
-            share=float(r["share"]),
-            profile=json.loads(r["profile_json"]),
-        )
-        for r in rows
-    ]
+    return [_stored_segment(r) for r in rows]
+
+
+def get_segment(services: Services, segment_id: int) -> StoredSegment:
+    """One segment by its database id (of any segmentation), or :class:`NotFoundError`."""
+    row = services.store.query_one("SELECT * FROM segments WHERE id = ?", (segment_id,))
+    if row is None:
+        raise NotFoundError("segment", segment_id, hint="See `persona segments show`.")
+    return _stored_segment(row)
+
+
+def _stored_segment(row: sqlite3.Row) -> StoredSegment:
+    return StoredSegment(
+        id=int(row["id"]),
+        segmentation_id=int(row["segmentation_id"]),
+        segment_index=int(row["segment_index"]),
+        label=str(row["label"]),
+        size=int(row["size"]),
+        share=float(row["share"]),
+        profile=json.loads(row["profile_json"]),
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -1,0 +1,1 @@
+"""Repositories: one module per aggregate, the only places that hold SQL."""
