@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from persona.errors import ExportError
+from persona.exports import write_export
 from persona.facts import fact_lines
 from persona.models import LIST_FIELDS, EvidencedItem, InterviewGuide, Persona
 from persona.personas import StoredPersona, get_persona
 from persona.safe_text import escape_html, neutralize_markdown
-from persona.store import write_export
+from persona.text import DISCLAIMER
 
 if TYPE_CHECKING:
     from persona.services import Services
@@ -41,10 +42,7 @@ __all__ = [
 
 BriefFormat = Literal["md", "html", "json"]
 SYNTHETIC_LABEL = "Synthetic persona"
-SYNTHETIC_NOTE = (
-    "A fictional person built from aggregate customer statistics and company documents, "
-    "partly written by a language model. Not a real customer."
-)
+SYNTHETIC_NOTE = DISCLAIMER
 _TITLES = {
     "age": "Age",
     "occupation": "Occupation",

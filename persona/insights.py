@@ -41,8 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
+from persona.exports import write_export
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
 from persona.interview.prompt import TokenCounter
+from persona.llm import capabilities
 from persona.models import Persona
 from persona.personas import get_persona
 from persona.repos import briefs as brief_repo
@@ -51,7 +53,8 @@ from persona.repos import panels as panel_repo
 from persona.repos.briefs import BriefSummary
 from persona.repos.interviews import Source
 from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
-from persona.store import utc_now, write_export
+from persona.store import utc_now
+from persona.text import synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -96,11 +99,7 @@ TIER_MEANING: dict[str, str] = {
     "document-backed": "linked to company documents, not to statistics",
     "simulated-only": "said only by simulated personas: a hypothesis",
 }
-SYNTHETIC_LABEL = (
-    "Synthetic research: this brief summarises interviews with AI-simulated personas built "
-    "from aggregate customer data. It is not evidence from real customers; validate it "
-    "before acting on it."
-)
+SYNTHETIC_LABEL = synthetic_label("research")
 MAX_ITEMS = 4
 ANSWER_CHARS = 400
 QUOTE_CHARS = 240
@@ -435,7 +434,7 @@ def _fit_answers(
     """Answers for the prompt, round-robin across personas, within the context budget."""
     counter = TokenCounter(model)
     settings = services.settings
-    budget = settings.llm_context - settings.llm_max_tokens - 48
+    budget = capabilities(model).token_budget(settings.llm_context, settings.llm_max_tokens, 48)
     budget -= counter(render("insights.system", max_items=MAX_ITEMS, example_ref="T1")) + 200
     queues: dict[int, list[_Answer]] = {}
     for answer in answers:

@@ -33,6 +33,7 @@ import gradio as gr
 from persona.errors import USER_ERRORS
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
+from persona.text import synthetic_label
 
 __all__ = [
     "GENERIC_MESSAGE",
@@ -59,10 +60,7 @@ GENERIC_MESSAGE = (
 )
 """Shown for every exception that is not one of the product's own errors."""
 
-SYNTHETIC_NOTICE = (
-    "Synthetic: written by a language model from segment statistics and your documents. "
-    "Not a real customer."
-)
+SYNTHETIC_NOTICE = synthetic_label("")
 """The label every generated artefact carries on screen."""
 
 # POSIX paths of two or more components ("/tmp/gradio/ab12/customers.csv") and
