@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import gradio as gr
 
 from persona.errors import USER_ERRORS
+from persona.render import render_html
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
 from persona.text import synthetic_label
@@ -44,6 +45,7 @@ __all__ = [
     "md_text",
     "progress_callback",
     "redact_paths",
+    "render_snippet",
     "stream_callbacks",
     "user_message",
     "verdict_badge",
@@ -163,10 +165,12 @@ def verdict_badge(verdict: object, title: object = "") -> str:
     """An HTML badge for a scorecard verdict (``pass``/``warn``/``fail``/``unknown``)."""
     name = str(verdict) if str(verdict) in _VERDICT_COLOURS else "unknown"
     ink, paper = _VERDICT_COLOURS[name]
-    return (
-        f'<span class="ps-badge ps-verdict-{name}" title="{html_text(title)}" '
-        f'style="color:{ink};background:{paper}">{name}</span>'
-    )
+    return render_snippet("verdict_badge", verdict=name, title=str(title), ink=ink, paper=paper)
+
+
+def render_snippet(template: str, **context: Any) -> str:
+    """Render ``ui/templates/<template>.html.j2``: every value escaped unless it is ``Markup``."""
+    return render_html(template, package="ui", **context)
 
 
 # --------------------------------------------------------------------------- progress

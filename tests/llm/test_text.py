@@ -102,3 +102,18 @@ def test_an_unwritable_export_is_an_export_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ExportError, match="Cannot write"):
         write_export(blocker / "brief.md", "text")
+
+
+def test_html_templates_escape_clean_and_defang_every_value() -> None:
+    from jinja2 import UndefinedError
+
+    from persona.render import Markup, render_html
+    from ui.common import verdict_badge
+
+    badge = verdict_badge("fail", '"><script>x</script> https://attacker.example/\u200b')
+    assert "<script>" not in badge and "&lt;script&gt;" in badge
+    assert "attacker.example" not in badge and "\u200b" not in badge
+    assert verdict_badge("nonsense").count("unknown") == 2
+    with pytest.raises(UndefinedError):
+        render_html("evidence_badges")
+    assert isinstance(Markup("<b>"), str)
