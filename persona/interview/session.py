@@ -39,7 +39,7 @@ from persona.repos import interviews as interview_repo
 from persona.repos.interviews import InterviewInfo, Source, SummaryState, Turn
 from persona.safe_text import defang_urls, strip_invisible
 from persona.store import utc_now
-from persona.text import synthetic_label
+from persona.text import clip, synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -511,5 +511,4 @@ def _summarise(
 
 
 def _short(text: str, limit: int) -> str:
-    clean = " ".join(text.split()).replace("<", "‹").replace(">", "›")
-    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(text, limit).replace("<", "‹").replace(">", "›")
