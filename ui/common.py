@@ -31,7 +31,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import gradio as gr
 
 from persona.errors import USER_ERRORS
-from persona.render import render_html
+from persona.render import Markup, render_html
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
 from persona.text import synthetic_label
@@ -161,16 +161,19 @@ _VERDICT_COLOURS = {
 }
 
 
-def verdict_badge(verdict: object, title: object = "") -> str:
+def verdict_badge(verdict: object, title: object = "") -> Markup:
     """An HTML badge for a scorecard verdict (``pass``/``warn``/``fail``/``unknown``)."""
     name = str(verdict) if str(verdict) in _VERDICT_COLOURS else "unknown"
     ink, paper = _VERDICT_COLOURS[name]
     return render_snippet("verdict_badge", verdict=name, title=str(title), ink=ink, paper=paper)
 
 
-def render_snippet(template: str, **context: Any) -> str:
-    """Render ``ui/templates/<template>.html.j2``: every value escaped unless it is ``Markup``."""
-    return render_html(template, package="ui", **context)
+def render_snippet(template: str, **context: Any) -> Markup:
+    """Render ``ui/templates/<template>.html.j2``: every value escaped unless it is ``Markup``.
+
+    The result is ``Markup`` itself, so a snippet can sit inside another one.
+    """
+    return Markup(render_html(template, package="ui", **context).strip())
 
 
 # --------------------------------------------------------------------------- progress
