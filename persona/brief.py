@@ -3,8 +3,9 @@
 Every brief says "Synthetic persona" at the top and shows an evidence badge
 per item (``stat``, ``doc``, ``inferred``, ``user``). Every string a model or a
 user wrote is treated as untrusted: Markdown output passes it through
-:func:`~persona.safe_text.neutralize_markdown`, HTML output through
-:func:`~persona.safe_text.escape_html`. The HTML page has no script, loads
+:func:`~persona.safe_text.neutralize_markdown`; HTML output is rendered from
+``templates/persona_brief.html.j2`` (:mod:`persona.render`: autoescaped, invisible
+characters dropped, URLs defanged). The HTML page has no script, loads
 nothing (no fonts, images or styles from the network: a ``default-src 'none'``
 content security policy says so to the browser too), and draws its avatar as
 inline SVG computed deterministically from the persona's traits.
