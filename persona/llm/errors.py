@@ -85,6 +85,40 @@ def provider_errors(model: object) -> Iterator[None]:
         raise mapped from exc
 
 
+# Checked in order (a timeout is also a connection error to openai): the LangChain
+# type, the openai type of the same failure, what it becomes, its message, its hint.
+# Messages are formatted with subject, name, url, status, detail, limit and setting.
+_RULES: tuple[tuple[type[Exception], str, type[ProviderError], str, str], ...] = (
+    (ModelTimeoutError, "APITimeoutError", ProviderTimeout,
+     "{subject} did not answer{limit}.",
+     "Check that the server is up and not overloaded, or raise PERSONA_LLM_TIMEOUT."),
+    (ModelConnectionError, "APIConnectionError", ProviderUnavailable,
+     "{subject} cannot be reached ({detail}).",
+     "Start the server, or fix PERSONA_LLM_BASE_URL (host, port, /v1 path)."),
+    (ModelAuthenticationError, "AuthenticationError", ProviderUnavailable,
+     "{subject} refused the API key (HTTP 401).",
+     "Check PERSONA_LLM_API_KEY (or OPENAI_API_KEY) for this endpoint."),
+    (ModelPermissionDeniedError, "PermissionDeniedError", ProviderUnavailable,
+     "{subject} denied access to model {name!r} (HTTP 403).",
+     "Check PERSONA_LLM_API_KEY's permissions or choose another {setting}."),
+    (ModelNotFoundError, "NotFoundError", ProviderUnavailable,
+     "{subject} has no model {name!r}, or the URL path is wrong (HTTP 404: {detail}).",
+     "Check {setting}, and that PERSONA_LLM_BASE_URL ends with the API root (usually /v1)."),
+    (ModelRateLimitError, "RateLimitError", ProviderUnavailable,
+     "{subject} is rate-limiting requests (HTTP 429: {detail}).",
+     "Wait and retry, lower PERSONA_LLM_CONCURRENCY, or raise PERSONA_LLM_MAX_RETRIES."),
+    (ContextOverflowError, "", ProviderError,
+     "The prompt is longer than model {name!r} at {url} accepts ({detail}).",
+     "Shorten the input, or choose a model with a larger context ({setting})."),
+    (ModelInvalidRequestError, "BadRequestError", ProviderError,
+     "{subject} rejected the request (HTTP {status}: {detail}).",
+     "Check that {setting} is a model this server serves for this kind of request."),
+    (ModelAPIError, "APIStatusError", ProviderUnavailable,
+     "{subject} failed (HTTP {status}: {detail}).",
+     "Check the server's log; transient failures are retried PERSONA_LLM_MAX_RETRIES times."),
+)  # fmt: skip
+
+
 def translate_error(exc: BaseException, endpoint: Endpoint) -> ProviderError | None:
     """The :class:`ProviderError` for ``exc`` raised while calling ``endpoint``, or ``None``.
 
@@ -98,72 +132,34 @@ def translate_error(exc: BaseException, endpoint: Endpoint) -> ProviderError | N
             "(a proxy or gateway error page?).",
             hint="Check PERSONA_LLM_BASE_URL points at the OpenAI-compatible /v1 path.",
         )
-    where = endpoint.where
-    subject = where[0].upper() + where[1:]
-    name = endpoint.model
-    status = getattr(exc, "status_code", None)
-    detail = clip(" ".join(str(getattr(exc, "message", None) or exc or type(exc).__name__).split()),
-                  300)  # fmt: skip
     openai = sys.modules.get("openai")
-
-    def _is(lc_type: type[Exception], openai_name: str) -> bool:
-        openai_type = getattr(openai, openai_name, None) if openai else None
-        return isinstance(exc, lc_type) or (
+    for lc_type, openai_name, error_type, message, hint in _RULES:
+        openai_type = getattr(openai, openai_name, None) if openai and openai_name else None
+        matches = isinstance(exc, lc_type) or (
             isinstance(openai_type, type) and isinstance(exc, openai_type)
         )
-
-    if _is(ModelTimeoutError, "APITimeoutError") or isinstance(exc, TimeoutError):
-        limit = f" within {endpoint.timeout:g} s" if endpoint.timeout is not None else ""
-        return ProviderTimeout(
-            f"{subject} did not answer{limit}.",
-            hint="Check that the server is up and not overloaded, or raise PERSONA_LLM_TIMEOUT.",
-        )
-    if _is(ModelConnectionError, "APIConnectionError"):
-        return ProviderUnavailable(
-            f"{subject} cannot be reached ({detail}).",
-            hint="Start the server, or fix PERSONA_LLM_BASE_URL (host, port, /v1 path).",
-        )
-    if _is(ModelAuthenticationError, "AuthenticationError"):
-        return ProviderUnavailable(
-            f"{subject} refused the API key (HTTP 401).",
-            hint="Check PERSONA_LLM_API_KEY (or OPENAI_API_KEY) for this endpoint.",
-        )
-    if _is(ModelPermissionDeniedError, "PermissionDeniedError"):
-        return ProviderUnavailable(
-            f"{subject} denied access to model {name!r} (HTTP 403).",
-            hint=f"Check PERSONA_LLM_API_KEY's permissions or choose another "
-            f"{endpoint.model_setting}.",
-        )
-    if _is(ModelNotFoundError, "NotFoundError"):
-        return ProviderUnavailable(
-            f"{subject} has no model {name!r}, or the URL path is wrong (HTTP 404: {detail}).",
-            hint=f"Check {endpoint.model_setting}, and that PERSONA_LLM_BASE_URL ends with the "
-            "API root (usually /v1).",
-        )
-    if _is(ModelRateLimitError, "RateLimitError"):
-        return ProviderUnavailable(
-            f"{subject} is rate-limiting requests (HTTP 429: {detail}).",
-            hint="Wait and retry, lower PERSONA_LLM_CONCURRENCY, or raise PERSONA_LLM_MAX_RETRIES.",
-        )
-    if isinstance(exc, ContextOverflowError):
-        return ProviderError(
-            f"The prompt is longer than model {name!r} at {endpoint.url} accepts ({detail}).",
-            hint=f"Shorten the input, or choose a model with a larger context "
-            f"({endpoint.model_setting}).",
-        )
-    if _is(ModelInvalidRequestError, "BadRequestError"):
-        return ProviderError(
-            f"{subject} rejected the request (HTTP {status or 400}: {detail}).",
-            hint=f"Check that {endpoint.model_setting} is a model this server serves for "
-            "this kind of request.",
-        )
-    if _is(ModelAPIError, "APIStatusError"):
-        return ProviderUnavailable(
-            f"{subject} failed (HTTP {status or '5xx'}: {detail}).",
-            hint="Check the server's log; transient failures are retried "
-            "PERSONA_LLM_MAX_RETRIES times.",
-        )
+        if error_type is ProviderTimeout:
+            matches = matches or isinstance(exc, TimeoutError)
+        if matches:
+            facts = _facts(
+                exc, endpoint, default_status="400" if error_type is ProviderError else "5xx"
+            )
+            return error_type(message.format(**facts), hint=hint.format(**facts))
     return None
+
+
+def _facts(exc: BaseException, endpoint: Endpoint, *, default_status: str) -> dict[str, str]:
+    where = endpoint.where
+    text = str(getattr(exc, "message", None) or exc or type(exc).__name__)
+    return {
+        "subject": where[0].upper() + where[1:],
+        "name": endpoint.model,
+        "url": endpoint.url,
+        "status": str(getattr(exc, "status_code", None) or default_status),
+        "detail": clip(text, 300),
+        "limit": f" within {endpoint.timeout:g} s" if endpoint.timeout is not None else "",
+        "setting": endpoint.model_setting,
+    }
 
 
 def llama_request_error(exc: ValueError) -> ProviderError:
