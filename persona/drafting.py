@@ -19,6 +19,7 @@ from persona.models import ITEM_FIELDS, DraftItem, PersonaDraft, SegmentFacts
 from persona.names import fallback_name, first_name, normal_name, surname_key, with_free_surname
 from persona.privacy import scrub_text
 from persona.safe_text import defang_urls, strip_invisible
+from persona.text import clip
 
 if TYPE_CHECKING:
     from persona.knowledge import Citation
@@ -49,9 +50,7 @@ def citable_sources(facts: SegmentFacts, documents: dict[str, Citation]) -> tupl
 def fence_document(citation: Citation, limit: int) -> str:
     """Chunk text fit to sit inside ``<document>``: scrubbed, bounded, unable to close the fence."""
     text, _counts = scrub_text(strip_invisible(citation.text))
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0] + " …"
+    text = clip(text, limit)
     # Angle brackets would let a document close its own fence and open an "instruction".
     return text.replace("<", "‹").replace(">", "›")
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from persona.facts import fact_values, find_numbers, format_value, match_number
 from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
+from persona.text import humanise as _humanise
+from persona.text import slug as _slug
 
 if TYPE_CHECKING:
     from persona.knowledge import Citation
@@ -101,14 +103,6 @@ def traits(segment: StoredSegment) -> list[str]:
                 f"({key}_true_share_pct: {format_value(share)})"
             )
     return lines
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "value"
-
-
-def _humanise(name: str) -> str:
-    return re.sub(r"[_\s]+", " ", re.sub(r"_days_ago$", "", name)).strip()
 
 
 def assemble_persona(

@@ -44,6 +44,7 @@ from persona.errors import GenerationError, NotFoundError, PrivacyError
 from persona.evidence import assemble_persona, carry_edits, prompt_facts, retrieval_query, traits
 from persona.facts import build_facts
 from persona.knowledge import search
+from persona.llm import capabilities
 from persona.models import Persona, PersonaDraft, draft_schema
 from persona.names import first_name, free_first_names, normal_name, surname_key, taken_names
 from persona.personas import StoredPersona, get_persona
@@ -74,8 +75,8 @@ Progress = Callable[[str, float], None]
 MAX_ITEMS = 2
 # Retrieval budget: (chunks, characters per chunk). SmolLM2-135M copies long context
 # verbatim instead of using it, so the embedded model gets less of it.
-_DOCUMENT_BUDGET = {"llamacpp": (2, 350)}
-_DEFAULT_DOCUMENT_BUDGET = (4, 700)
+_DOCUMENT_BUDGET = (4, 700)
+_SMALL_MODEL_DOCUMENT_BUDGET = (2, 350)
 
 
 # --------------------------------------------------------------------------- results
@@ -171,9 +172,8 @@ def generate_personas(
     run = _start_run(services)
     total = len(chosen)
     results: dict[int, GenerationResult] = {}
-    concurrent = services.settings.resolved_provider == "openai" and total > 1
-    if concurrent:
-        workers = max(1, min(services.settings.llm_concurrency, total))
+    workers = capabilities(run.model).workers(services.settings.llm_concurrency, total)
+    if workers > 1:
         report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", 0.0)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="persona") as pool:
             futures = {pool.submit(_generate_one, run, segment): segment for segment in chosen}
@@ -227,7 +227,7 @@ def _start_run(services: Services) -> _Run:
         model_name=model_name(model),
         project_id=project_id,
         has_documents=has_documents,
-        cite=services.settings.resolved_provider != "llamacpp",
+        cite=capabilities(model).capable,
     )
 
 
@@ -415,7 +415,7 @@ def _chunk_exists(run: _Run, chunk_id: str) -> bool:
 
 
 def _budget(run: _Run) -> tuple[int, int]:
-    return _DOCUMENT_BUDGET.get(run.services.settings.resolved_provider, _DEFAULT_DOCUMENT_BUDGET)
+    return _DOCUMENT_BUDGET if capabilities(run.model).capable else _SMALL_MODEL_DOCUMENT_BUDGET
 
 
 def _retrieve(run: _Run, segment: StoredSegment) -> dict[str, Citation]:

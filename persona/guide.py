@@ -26,6 +26,7 @@ from persona.models import GuideDraft, GuideQuestion, InterviewGuide, Persona
 from persona.personas import get_persona
 from persona.repos import interviews as interview_repo
 from persona.safe_text import strip_invisible
+from persona.text import clip
 from prompts import render
 
 if TYPE_CHECKING:
@@ -151,9 +152,7 @@ def build_guide(persona: Persona, persona_id: int) -> InterviewGuide:
 
 
 def _quoted(text: str, field: str) -> str:
-    clean = " ".join(strip_invisible(text).split()).rstrip(".!?")
-    if len(clean) > 90:
-        clean = clean[:89].rsplit(" ", 1)[0] + "…"
+    clean = clip(strip_invisible(text).rstrip(".!? \n\t"), 90)
     if field != "channels":
         clean = clean[:1].lower() + clean[1:] if clean[1:2].islower() else clean
     return clean.replace("“", "'").replace("”", "'").replace("?", "")

@@ -29,7 +29,6 @@ nothing); briefs are stored in ``insight_briefs``.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,17 +40,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
+from persona.exports import write_export
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
 from persona.interview.prompt import TokenCounter
+from persona.llm import capabilities
 from persona.models import Persona
 from persona.personas import get_persona
+from persona.render import render_html as render_page
 from persona.repos import briefs as brief_repo
 from persona.repos import interviews as interview_repo
 from persona.repos import panels as panel_repo
 from persona.repos.briefs import BriefSummary
 from persona.repos.interviews import Source
-from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
-from persona.store import utc_now, write_export
+from persona.safe_text import neutralize_markdown, strip_invisible
+from persona.store import utc_now
+from persona.text import clip, synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -96,11 +99,7 @@ TIER_MEANING: dict[str, str] = {
     "document-backed": "linked to company documents, not to statistics",
     "simulated-only": "said only by simulated personas: a hypothesis",
 }
-SYNTHETIC_LABEL = (
-    "Synthetic research: this brief summarises interviews with AI-simulated personas built "
-    "from aggregate customer data. It is not evidence from real customers; validate it "
-    "before acting on it."
-)
+SYNTHETIC_LABEL = synthetic_label("research")
 MAX_ITEMS = 4
 ANSWER_CHARS = 400
 QUOTE_CHARS = 240
@@ -435,7 +434,7 @@ def _fit_answers(
     """Answers for the prompt, round-robin across personas, within the context budget."""
     counter = TokenCounter(model)
     settings = services.settings
-    budget = settings.llm_context - settings.llm_max_tokens - 48
+    budget = capabilities(model).token_budget(settings.llm_context, settings.llm_max_tokens, 48)
     budget -= counter(render("insights.system", max_items=MAX_ITEMS, example_ref="T1")) + 200
     queues: dict[int, list[_Answer]] = {}
     for answer in answers:
@@ -670,8 +669,7 @@ def _quote(text: str, answer: _Answer) -> Quote:
 
 
 def _clip(text: str, limit: int) -> str:
-    clean = " ".join(strip_invisible(text).split())
-    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(strip_invisible(text), limit)
 
 
 # --------------------------------------------------------------------------- fallback
@@ -802,71 +800,15 @@ def render_markdown(brief: InsightBrief) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
-color:#1d1d1f;line-height:1.5}
-.label{background:#fff4ce;border:1px solid #e0c45c;padding:.75rem 1rem;border-radius:6px}
-.tier{font-size:.8em;padding:.1em .5em;border-radius:4px;white-space:nowrap}
-.data-backed{background:#d7f0dd}.document-backed{background:#dde8fb}
-.simulated-only{background:#f1e0e0}
-blockquote{margin:.25rem 0 .25rem 1rem;color:#444}.basis{color:#555;font-size:.9em}
-.meta{color:#555}
-"""
-
-
 def render_html(brief: InsightBrief) -> str:
     """The brief as one standalone HTML page: escaped text, no script, loads nothing."""
-    e = escape_html
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>{e(brief.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(brief.title)}</h1>",
-        f'<p class="label"><strong>{e(brief.label)}</strong></p>',
-        f'<p class="meta">Compiled {e(brief.created_at[:16].replace("T", " "))} UTC by '
-        f"{e(brief.model)} from {len(brief.interview_ids)} interview(s) and "
-        f"{len(brief.panel_ids)} panel(s).</p>",
-        '<p class="meta">Personas: '
-        + "; ".join(f"{e(p.name)} ({p.share * 100:.0f}% of customers)" for p in brief.personas)
-        + "</p>",
-        "<ul>"
-        + "".join(
-            f'<li><span class="tier {tier}">{tier}</span> {html.escape(meaning)}</li>'
-            for tier, meaning in TIER_MEANING.items()
-        )
-        + "</ul>",
-    ]
-    for name, items in brief.sections():
-        parts.append(f"<h2>{CATEGORIES[name]}</h2>")
-        if not items:
-            parts.append("<p>None.</p>")
-            continue
-        parts.append("<ol>")
-        for item in items:
-            quotes = "".join(
-                f"<blockquote>“{e(q.text)}” — {e(q.persona_name)}, {e(_source_label(q))}"
-                f"{' (flagged)' if q.flagged else ''}</blockquote>"
-                for q in item.quotes
-            )
-            parts.append(
-                f'<li><span class="tier {item.tier}">{item.tier}</span> {e(item.text)} '
-                f"<em>(weight {item.weight * 100:.0f}%: {e(', '.join(item.personas))})</em>"
-                f'<div class="basis">Basis: {e("; ".join(item.basis))}</div>{quotes}</li>'
-            )
-        parts.append("</ol>")
-    parts.append("<h2>Hypotheses to validate with real customers</h2>")
-    if brief.hypotheses:
-        parts.append("<ul>" + "".join(f"<li>{e(h)}</li>" for h in brief.hypotheses) + "</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    if brief.notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in brief.notes))
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_page(
+        "insight_brief",
+        brief=brief,
+        tiers=TIER_MEANING,
+        categories=CATEGORIES,
+        source_label=_source_label,
+    )
 
 
 def render_json(brief: InsightBrief) -> str:

@@ -25,16 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from persona.consistency import Flag, check_answer
 from persona.errors import ExportError, NotFoundError, PersonaError
+from persona.exports import write_export
 from persona.interview.override import override_attempt
 from persona.interview.prompt import TokenCounter, build_messages, refusal, system_prompt
 from persona.interview.session import clean_question, fit_question, retrieve
-from persona.llm import invoke_text
+from persona.llm import capabilities, invoke_text
 from persona.models import Persona
 from persona.personas import get_persona, list_personas
 from persona.repos import panels as panel_repo
 from persona.repos.interviews import Source
 from persona.safe_text import neutralize_markdown, strip_invisible
-from persona.store import write_export
+from persona.text import csv_cell, synthetic_label
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -43,13 +44,11 @@ if TYPE_CHECKING:
     from persona.services import Services
 
 __all__ = [
-    "FORMULA_PREFIXES",
     "SYNTHETIC_NOTE",
     "PanelAnswer",
     "PanelFormat",
     "PanelResult",
     "ask_panel",
-    "csv_cell",
     "export_panel",
     "get_panel",
     "list_panels",
@@ -59,13 +58,7 @@ __all__ = [
 
 PanelFormat = Literal["csv", "md"]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-"""First characters that make a spreadsheet read a cell as a formula (OWASP, CWE-1236)."""
-
-SYNTHETIC_NOTE = (
-    "Synthetic research: these answers were simulated by AI personas built from aggregate "
-    "customer data. They are hypotheses, not statements by real customers."
-)
+SYNTHETIC_NOTE = synthetic_label("research")
 
 
 class PanelAnswer(BaseModel):
@@ -140,9 +133,8 @@ def ask_panel(
     def answer_one(pid: int) -> PanelAnswer:
         return _answer(services, model, panel_id, pid, personas[pid], text, citations, attempt)
 
-    concurrent = services.settings.resolved_provider == "openai" and len(ids) > 1 and model
-    if concurrent:
-        workers = max(1, min(services.settings.llm_concurrency, len(ids)))
+    workers = capabilities(model).workers(services.settings.llm_concurrency, len(ids))
+    if workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="panel") as pool:
             for answer in pool.map(answer_one, ids):
                 if on_answer is not None:
@@ -241,18 +233,6 @@ def list_panels(services: Services) -> list[PanelResult]:
 
 
 # --------------------------------------------------------------------------- exports
-
-
-def csv_cell(value: object) -> str:
-    """``value`` as a CSV cell no spreadsheet will evaluate.
-
-    A cell starting with ``= + - @``, tab, carriage return or NUL (also after
-    leading spaces, which some spreadsheets trim) gets a leading apostrophe.
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES) or text.lstrip(" ").startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _as_list(results: PanelResult | Sequence[PanelResult]) -> list[PanelResult]:

@@ -11,15 +11,13 @@ functions; ``PRAGMA user_version`` records how many have run.
 
 The SQL of each aggregate lives in its repository (:mod:`persona.repos`), which
 uses :meth:`Store.transaction` / :meth:`Store.query`; this module owns the
-schema, the connection rules, the projects table and atomic file writes.
+schema, the connection rules and the projects table (files: :mod:`persona.exports`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,16 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from persona.errors import ExportError, NotFoundError, StoreError
+from persona.errors import NotFoundError, StoreError
 
 __all__ = [
     "MIGRATIONS",
     "Store",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "dumps",
     "utc_now",
-    "write_export",
 ]
 
 
@@ -377,47 +372,3 @@ class Store:
 def dumps(value: Any) -> str:
     """JSON for a database column: compact, UTF-8, NaN refused."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-# --------------------------------------------------------------------------- atomic files
-
-
-def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
-
-    Temp file in the same folder, fsync, ``os.replace``, fsync of the folder.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return target
-
-
-def atomic_write_text(path: Path | str, text: str) -> Path:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_export(path: Path, text: str) -> Path:
-    """Write an export file atomically; an OS error becomes an :class:`ExportError` naming it."""
-    try:
-        return atomic_write_text(path, text)
-    except OSError as error:
-        raise ExportError(
-            f"Cannot write {path}: {error.strerror or error}.",
-            hint="Choose a writable folder or output path.",
-        ) from error

@@ -26,6 +26,7 @@ __all__ = [
     "SegmentProfile",
     "build_profiles",
     "humanise",
+    "slug",
 ]
 
 TOP_FEATURES = 5
@@ -48,7 +49,8 @@ def humanise(feature: str) -> str:
     return re.sub(r"[_\s]+", " ", text).strip()
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``Outdoor Gear`` → ``outdoor_gear``: the form a value takes inside a fact name."""
     return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "value"
 
 
@@ -164,7 +166,7 @@ class SegmentProfile:
             "share_pct": round(100 * self.share, 1),
         }
         for stat in self.numeric:
-            key = _slug(stat.feature)
+            key = slug(stat.feature)
             for name in ("mean", "median", "q1", "q3", "base_mean", "base_median"):
                 value = json_float(getattr(stat, name), 2)
                 if value is not None:
@@ -172,7 +174,7 @@ class SegmentProfile:
             if stat.lift is not None:
                 facts[f"{key}_vs_base_pct"] = round(100 * (stat.lift - 1), 1)
         for cat in self.categorical:
-            key = f"{_slug(cat.feature)}_{_slug(cat.value)}"
+            key = f"{slug(cat.feature)}_{slug(cat.value)}"
             facts[f"{key}_share_pct"] = round(100 * cat.share, 1)
             facts[f"{key}_base_share_pct"] = round(100 * cat.base_share, 1)
         for i, rule in enumerate(self.rules, start=1):

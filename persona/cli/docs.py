@@ -23,6 +23,7 @@ from persona.knowledge import (
     search,
 )
 from persona.services import Services
+from persona.text import clip
 
 __all__ = ["docs_app"]
 
@@ -152,9 +153,7 @@ def search_(
         console.print("No results (is the knowledge base empty? see `persona docs list`).")
         return
     for rank, hit in enumerate(hits, 1):
-        snippet = " ".join(hit.text.split())
-        if len(snippet) > 300:
-            snippet = snippet[:297] + "..."
+        snippet = clip(hit.text, 300, words=False)
         console.print(
             f"[bold]{rank}. {hit.source}[/]  score {hit.score:.3f}  [dim]{hit.chunk_id}[/]"
         )

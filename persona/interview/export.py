@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 from persona.errors import ExportError
-from persona.panel import csv_cell
+from persona.exports import write_export
 from persona.repos import interviews as interview_repo
 from persona.repos.interviews import Turn
 from persona.repos.personas import persona_name
 from persona.safe_text import neutralize_markdown, strip_invisible
 from persona.services import Services
-from persona.store import write_export
+from persona.text import csv_cell, synthetic_label
 
 __all__ = [
     "TRANSCRIPT_FORMATS",
@@ -36,10 +36,7 @@ __all__ = [
 
 TranscriptFormat = Literal["md", "csv", "json"]
 TRANSCRIPT_FORMATS: tuple[TranscriptFormat, ...] = ("md", "csv", "json")
-SYNTHETIC_NOTE = (
-    "Synthetic research: the answers were written by a language model speaking as a persona, "
-    "not by a customer."
-)
+SYNTHETIC_NOTE = synthetic_label("research")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ turns after each fold.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -27,10 +26,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from persona.consistency import channel_use, segment_traits
 from persona.facts import format_value
 from persona.interview.records import Exchange
+from persona.llm import capabilities, count_tokens
 from persona.models import Persona
 from persona.privacy import scrub_text
 from persona.repos.interviews import Source
 from persona.safe_text import strip_invisible
+from persona.text import clip
+from persona.text import humanise as _humanise
 from prompts import render
 
 if TYPE_CHECKING:
@@ -80,14 +82,7 @@ _REFUSAL_TOPICS: dict[str, str] = {
 
 def _plain(text: str, limit: int = PROFILE_CHARS) -> str:
     """One line of text that cannot open a fence or a role marker."""
-    clean = " ".join(strip_invisible(text).split()).replace("<", "‹").replace(">", "›")
-    if len(clean) > limit:
-        clean = clean[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return clean
-
-
-def _humanise(feature: str) -> str:
-    return re.sub(r"_days_ago$", "", feature).replace("_", " ").strip()
+    return clip(strip_invisible(text), limit).replace("<", "‹").replace(">", "›")
 
 
 def profile_lines(persona: Persona) -> list[tuple[str, str]]:
@@ -198,33 +193,20 @@ def build_messages(system: str, history: Sequence[Exchange], current: str) -> li
 
 
 class TokenCounter:
-    """Counts tokens with the model's own tokenizer when it has one in-process.
+    """Counts tokens for one model (:func:`persona.llm.count_tokens`).
 
-    For the embedded llama.cpp model that is exact; for remote and fake models
-    it is the usual estimate of four characters per token (``exact`` is False).
+    Exact with the model's own in-process tokenizer (the embedded llama.cpp
+    model); for remote and fake models the usual estimate of four characters
+    per token (``exact`` is False).
     """
 
     def __init__(self, model: object) -> None:
-        self.exact = False
-        self._tokenize: Callable[[str], int] | None = None
-        from persona.llm import LlamaCppChatModel
-
-        if isinstance(model, LlamaCppChatModel):
-            llama = model.client
-
-            def tokenize(text: str) -> int:
-                return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
-            self._tokenize = tokenize
-            self.exact = True
+        self.model = model
+        self.exact = capabilities(model).exact_tokens
 
     def __call__(self, text: str) -> int:
         """Tokens in ``text``."""
-        if not text:
-            return 0
-        if self._tokenize is not None:
-            return self._tokenize(text)
-        return math.ceil(len(text) / 4)
+        return count_tokens(self.model, text)
 
     def exchange(self, exchange: Exchange) -> int:
         """Tokens a question/answer pair takes in the prompt."""

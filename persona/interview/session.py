@@ -31,7 +31,7 @@ from persona.interview.prompt import (
     user_message,
 )
 from persona.interview.records import Exchange, exchanges
-from persona.llm import invoke_text, stream_text
+from persona.llm import capabilities, invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
 from persona.personas import get_persona
 from persona.repos import documents as document_repo
@@ -39,6 +39,7 @@ from persona.repos import interviews as interview_repo
 from persona.repos.interviews import InterviewInfo, Source, SummaryState, Turn
 from persona.safe_text import defang_urls, strip_invisible
 from persona.store import utc_now
+from persona.text import clip, synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -66,10 +67,7 @@ __all__ = [
     "transcript",
 ]
 
-SYNTHETIC_LABEL = (
-    "Synthetic interview: the persona and its answers are simulated by a language model "
-    "from aggregate customer data; they are not statements by a real customer."
-)
+SYNTHETIC_LABEL = synthetic_label("interview")
 """The label every display of a transcript carries."""
 
 MAX_QUESTION_CHARS = 2000
@@ -425,7 +423,9 @@ def _prompt(
 def token_budget(services: Services) -> int:
     """Tokens a prompt may take: the context window less the answer's room and some slack."""
     settings = services.settings
-    return settings.llm_context - settings.llm_max_tokens - SAFETY_TOKENS
+    return capabilities(services.chat_model()).token_budget(
+        settings.llm_context, settings.llm_max_tokens, SAFETY_TOKENS
+    )
 
 
 def fit_question(
@@ -511,5 +511,4 @@ def _summarise(
 
 
 def _short(text: str, limit: int) -> str:
-    clean = " ".join(text.split()).replace("<", "‹").replace(">", "›")
-    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(text, limit).replace("<", "‹").replace(">", "›")
