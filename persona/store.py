@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sqlite3
 import tempfile
 import threading
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from persona.errors import ExportError, NotFoundError, StoreError
+from segments.state import model_state
 
 __all__ = [
     "MIGRATIONS",
@@ -238,9 +240,39 @@ def _m002_known_identifiers(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_model_state(db: sqlite3.Connection) -> None:
+    """Replace each pickled segmentation model by its state as JSON, then drop the pickles.
+
+    The blobs are our own data in our own database (written by ``persona.segmentation``
+    before #18), never user-supplied, so unpickling them once here is safe. A blob that
+    no longer unpickles (a library moved on) leaves ``model_state`` NULL: the segments
+    stay readable and assigning new customers asks for a re-fit.
+    """
+    db.execute("ALTER TABLE segmentations ADD COLUMN model_state TEXT")
+    rows = db.execute(
+        "SELECT id, model_blob FROM segmentations WHERE model_blob IS NOT NULL"
+    ).fetchall()
+    for row in rows:
+        state = _state_of_pickle(row["model_blob"])
+        if state is not None:
+            db.execute(
+                "UPDATE segmentations SET model_state = ? WHERE id = ?", (dumps(state), row["id"])
+            )
+    db.execute("ALTER TABLE segmentations DROP COLUMN model_blob")
+
+
+def _state_of_pickle(blob: bytes) -> dict[str, Any] | None:
+    try:
+        result = pickle.loads(blob)  # our own blob, see _m003_model_state
+        return model_state(result.model, result.feature_spec, result.id_column)
+    except Exception:  # whatever broke (pickle, sklearn, the state): a re-fit is needed
+        return None
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
+    _m003_model_state,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 

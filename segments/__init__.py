@@ -23,8 +23,10 @@ from segments.errors import (
     FileMissingError,
     FileTooLargeError,
     IngestError,
+    InputError,
     InvalidOptionError,
     MalformedTableError,
+    ModelStateError,
     NoFeaturesError,
     NoStructureError,
     RaggedRowsError,
@@ -44,6 +46,7 @@ from segments.export import (
     profile_figure,
     safe_cell,
     segment_map_figure,
+    write_labels_csv,
 )
 from segments.fit import fit_segments
 from segments.load import LoadedTable, read_table
@@ -53,9 +56,15 @@ from segments.rfm import transactions_to_customers
 from segments.roles import ROLES, infer_roles
 from segments.rules import Rule
 from segments.scorecard import CRITERIA, Criterion, Scorecard
+from segments.state import AssignmentModel, load_model
 
 __all__ = [
     "ALGORITHMS",
+    "AssignmentModel",
+    "InputError",
+    "ModelStateError",
+    "load_model",
+    "write_labels_csv",
     "CRITERIA",
     "ROLES",
     "CategoryStat",
