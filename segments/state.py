@@ -251,7 +251,7 @@ def _from_pipeline(
             blocks.append(_block_of(name, transformer, columns))
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise ModelStateError(f"it is not a fitted segmentation pipeline ({error}).") from error
-    common = {
+    common: dict[str, Any] = {
         "feature_spec": feature_spec,
         "id_column": id_column,
         "blocks": tuple(blocks),

@@ -180,8 +180,7 @@ def insert_labels(
 ) -> None:
     """Record customer id → segment number (these rows never leave SQLite)."""
     db.executemany(
-        "INSERT INTO segment_labels (segmentation_id, customer_id, segment_index) "
-        "VALUES (?, ?, ?)",
+        "INSERT INTO segment_labels (segmentation_id, customer_id, segment_index) VALUES (?, ?, ?)",
         [(segmentation_id, customer, segment) for customer, segment in labels],
     )
 
