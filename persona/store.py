@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from persona.errors import ExportError, NotFoundError, StoreError
+from segments.profile import stored_facts
 from segments.state import model_state
 
 __all__ = [
@@ -269,10 +270,45 @@ def _state_of_pickle(blob: bytes) -> dict[str, Any] | None:
         return None
 
 
+def _m004_typed_persona_facts(db: sqlite3.Connection) -> None:
+    """Give every stored persona version the typed facts of its segment.
+
+    Segments need no conversion: their typed facts are rebuilt from the profile
+    structure already stored (:func:`segments.profile.stored_facts`). A persona's
+    facts were stored as a flat name → value view only, so the typed facts come
+    from its segment's row, keeping the values the persona was written with;
+    no fact name is parsed.
+    """
+    profiles = {
+        int(row["id"]): json.loads(row["profile_json"])
+        for row in db.execute("SELECT id, profile_json FROM segments").fetchall()
+    }
+    rows = db.execute("SELECT persona_id, version, data_json FROM persona_versions").fetchall()
+    for row in rows:
+        data = json.loads(row["data_json"])
+        facts = data.get("facts")
+        if not isinstance(facts, dict) or "facts" in facts:
+            continue
+        statistics = facts.get("statistics", {})
+        profile = profiles.get(int(facts.get("segment_id", -1)), {})
+        typed = [
+            {k: v for k, v in fact.to_dict().items() if v is not None}
+            | {"value": statistics[fact.name]}
+            for fact in stored_facts(profile)
+            if fact.name in statistics
+        ]
+        facts["facts"] = typed
+        db.execute(
+            "UPDATE persona_versions SET data_json = ? WHERE persona_id = ? AND version = ?",
+            (dumps(data), row["persona_id"], row["version"]),
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
     _m003_model_state,
+    _m004_typed_persona_facts,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from persona.errors import NotFoundError
 from persona.store import Store, dumps
+from segments.facts import Fact
+from segments.profile import stored_facts
 
 __all__ = [
     "SavedModel",
@@ -46,8 +48,18 @@ class StoredSegment:
 
     @property
     def facts(self) -> dict[str, Any]:
-        """Named statistics a persona may cite (``profile["facts"]``)."""
+        """Named statistics a persona may cite (``profile["facts"]``): the flat view."""
         return dict(self.profile.get("facts", {}))
+
+    @property
+    def typed_facts(self) -> list[Fact]:
+        """The same statistics as typed :class:`segments.Fact` objects.
+
+        Rebuilt from the stored profile's structure (its statistics, rules and
+        scorecard) with the stored values, so rows written before facts were typed
+        yield them too; no fact name is parsed.
+        """
+        return stored_facts(self.profile)
 
     @property
     def scorecard(self) -> dict[str, Any]:
