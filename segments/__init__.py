@@ -43,6 +43,7 @@ from segments.export import (
     segment_map_figure,
     write_labels_csv,
 )
+from segments.facts import Fact, fact_name
 from segments.load import LoadedTable, read_table
 from segments.model import SegmentModel, fit_segments
 from segments.profile import SegmentProfile
@@ -57,6 +58,7 @@ __all__ = [
     "CRITERIA",
     "ROLES",
     "AssignmentModel",
+    "Fact",
     "IngestError",
     "InputError",
     "LoadedTable",
@@ -70,6 +72,7 @@ __all__ = [
     "assign_segments",
     "export_labels_csv",
     "export_profiles_json",
+    "fact_name",
     "fit_segments",
     "infer_roles",
     "load_model",

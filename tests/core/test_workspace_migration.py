@@ -19,6 +19,7 @@ import pytest
 
 import segments
 from persona.config import Settings
+from persona.consistency import segment_traits
 from persona.generate import get_persona
 from persona.insights import get_brief
 from persona.interview import transcript
@@ -31,6 +32,7 @@ from persona.segmentation import (
 )
 from persona.services import Services
 from persona.store import MIGRATIONS
+from segments.facts import facts_view
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workspace_main_2026_12"
 SAMPLE = Path(__file__).resolve().parents[2] / "persona" / "sample_data" / "customers.csv"
@@ -84,6 +86,13 @@ def test_everything_reads_back_after_the_migration(services: Services) -> None:
 
     names = [get_persona(services, i).persona.name for i in (1, 2, 3)]
     assert names == ["Maya Lindqvist", "Jonas Okafor", "Ada Brennan"]
+    by_id = {s.id: s for s in stored}
+    for persona_id in (1, 2, 3):
+        facts = get_persona(services, persona_id).persona.facts
+        # Migration 4 typed the facts stored with each persona, keeping their values.
+        assert facts_view(facts.facts) == facts.statistics
+        assert facts.facts == by_id[facts.segment_id].typed_facts
+        assert segment_traits(facts), persona_id
     turns = transcript(services, 1)
     assert [t.role for t in turns] == ["user", "assistant"]
     assert "outdoor gear" in turns[0].content
