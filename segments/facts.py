@@ -21,6 +21,7 @@ __all__ = [
     "Unit",
     "fact_name",
     "facts_view",
+    "humanise",
     "slug",
 ]
 
@@ -59,7 +60,8 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "value"
 
 
-def _words(feature: str) -> str:
+def humanise(feature: str) -> str:
+    """``days_since_last_order`` → ``days since last order``; ``x_days_ago`` → ``x``."""
     text = re.sub(r"_days_ago$", "", feature)
     return re.sub(r"[_\s]+", " ", text).strip()
 
@@ -98,7 +100,7 @@ def fact_name(
 def _label(
     statistic: Statistic, feature: str | None, category: str | None, index: int | None
 ) -> str:
-    words = _words(feature or "")
+    words = humanise(feature or "")
     return {
         "segment_id": "segment number",
         "segment_label": "segment label",

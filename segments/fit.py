@@ -97,38 +97,17 @@ class _Stages:
 
 
 def fit_result(
-    frame: pd.DataFrame,
-    *,
-    k: int | str = "auto",
-    algorithm: str = "kmeans",
-    id_column: str | None = None,
-    roles: Mapping[str, str] | None = None,
-    min_segment_size: int = 20,
-    random_state: int = 0,
-    k_range: tuple[int, int] = (2, 10),
-    bootstrap: int = 20,
-    progress: Progress | None = None,
+    frame: pd.DataFrame, params: Mapping[str, Any], progress: Progress | None = None
 ) -> SegmentationResult:
     """Find customer segments in ``frame`` and describe them.
 
-    The run behind :class:`segments.SegmentModel`; the arguments are documented
-    on :func:`segments.fit_segments`.
+    The run behind :class:`segments.SegmentModel`: ``params`` are its parameters
+    (``SegmentModel.get_params()``), documented on :func:`segments.fit_segments`.
     """
     stages = _Stages(progress)
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
-        result = _fit(
-            frame,
-            k=k,
-            algorithm=algorithm,
-            id_column=id_column,
-            overrides=roles,
-            min_segment_size=min_segment_size,
-            random_state=random_state,
-            k_range=k_range,
-            bootstrap=bootstrap,
-            stages=stages,
-        )
+        result = _fit(frame, stages=stages, **params)
     seen: set[str] = set()
     for item in caught:
         if issubclass(item.category, DeprecationWarning | PendingDeprecationWarning):
@@ -187,7 +166,7 @@ def _fit(
     k: int | str,
     algorithm: str,
     id_column: str | None,
-    overrides: Mapping[str, str] | None,
+    roles: Mapping[str, str] | None,
     min_segment_size: int,
     random_state: int,
     k_range: tuple[int, int],
@@ -210,7 +189,7 @@ def _fit(
             hint="Rename the columns so that each name is used once.",
         )
     warnings: list[str] = []
-    roles = infer_roles(frame, overrides=overrides, id_column=id_column)
+    roles = infer_roles(frame, overrides=roles, id_column=id_column)
     if id_column is None:
         candidates = [c for c, r in roles.items() if r == "identifier"]
         if len(candidates) == 1:

@@ -107,18 +107,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
             SegmentationError: a subclass naming what to change (see :func:`fit_segments`).
         """
         frame = _as_frame(X)
-        result = fit_result(
-            frame,
-            k=self.k,
-            algorithm=self.algorithm,
-            id_column=self.id_column,
-            roles=self.roles,
-            min_segment_size=self.min_segment_size,
-            random_state=self.random_state,
-            k_range=self.k_range,
-            bootstrap=self.bootstrap,
-            progress=progress,
-        )
+        result = fit_result(frame, self.get_params(), progress)
         self.result_ = result
         self.labels_ = result.labels.to_numpy()
         self.profiles_ = result.profiles

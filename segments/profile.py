@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segments.facts import Fact, Statistic, facts_view
+from segments.facts import Fact, Statistic, facts_view, humanise
 from segments.features import MISSING_CATEGORY, OTHER_CATEGORY
 from segments.rules import Rule
 from segments.scorecard import Criterion
@@ -44,12 +43,6 @@ def json_float(value: Any, digits: int = 6) -> float | None:
     if not math.isfinite(number):
         return None
     return round(number, digits)
-
-
-def humanise(feature: str) -> str:
-    """``days_since_last_order`` → ``days since last order``; ``x_days_ago`` → ``x``."""
-    text = re.sub(r"_days_ago$", "", feature)
-    return re.sub(r"[_\s]+", " ", text).strip()
 
 
 @dataclass
