@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 TOP_FEATURES = 5
+# The statistics of a numeric feature that are facts, in the order facts list them.
+_NUMERIC_FACTS: tuple[Statistic, ...] = ("mean", "median", "q1", "q3", "base_mean", "base_median")
 _POOLED = (OTHER_CATEGORY, MISSING_CATEGORY)
 
 
@@ -67,17 +69,7 @@ class NumericStat:
         return {
             "feature": self.feature,
             **{
-                key: json_float(getattr(self, key))
-                for key in (
-                    "mean",
-                    "median",
-                    "q1",
-                    "q3",
-                    "base_mean",
-                    "base_median",
-                    "lift",
-                    "std_diff",
-                )
+                key: json_float(getattr(self, key)) for key in (*_NUMERIC_FACTS, "lift", "std_diff")
             },
             "outcome": self.outcome,
         }
@@ -176,9 +168,6 @@ class SegmentProfile:
         ``<criterion>_verdict``.
         """
         return facts_view(self.fact_list())
-
-
-_NUMERIC_FACTS: tuple[Statistic, ...] = ("mean", "median", "q1", "q3", "base_mean", "base_median")
 
 
 def _facts(
