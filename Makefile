@@ -10,17 +10,24 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test setup browser eval bench lint ui clean
+.PHONY: demo test setup browser eval bench lint ui clean lock
 
 setup: $(STAMP)
 
 # torch first: the CPU wheel on local disk. Unpinned, pip would fetch a 5 GB CUDA build.
-$(STAMP): pyproject.toml
+# Every install takes its versions from constraints.txt: a new user gets the set CI tested.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,dev]'
 	touch $(STAMP)
+
+# Re-pin constraints.txt to what is installed now (after adding or upgrading a dependency).
+lock: setup
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable \
+	  | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' | grep -v '^persona-studio'; } > constraints.new
+	mv constraints.new constraints.txt
 
 demo: setup
 	$(BIN)/persona --home workspace/demo demo

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Literal
 
 from persona.errors import ExportError
 from persona.facts import fact_lines
-from persona.generate import StoredPersona, get_persona
 from persona.models import LIST_FIELDS, EvidencedItem, InterviewGuide, Persona
+from persona.personas import StoredPersona, get_persona
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.store import write_export
 

@@ -13,19 +13,19 @@ be edited by hand (``edited`` is then set and regeneration leaves them alone).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from persona.errors import GenerationError, PersonaError
 from persona.facts import invented_numbers
-from persona.generate import get_persona, model_name
+from persona.generate import model_name
 from persona.models import GuideDraft, GuideQuestion, InterviewGuide, Persona
+from persona.personas import get_persona
+from persona.repos import interviews as interview_repo
 from persona.safe_text import strip_invisible
-from persona.store import dumps, utc_now
 from prompts import render
 
 if TYPE_CHECKING:
@@ -170,17 +170,15 @@ def get_guide(
     only if it still passes :func:`question_problems` and invents no number.
     """
     current = get_persona(services, persona_id)
-    row = services.store.query_one(
-        "SELECT questions_json, edited FROM guides WHERE persona_id = ?", (persona_id,)
-    )
-    if row is not None and not refresh:
-        payload = json.loads(row["questions_json"])
-        if bool(row["edited"]) or payload.get("version") == current.version:
-            return _from_payload(persona_id, current.persona.name, payload, bool(row["edited"]))
+    stored = interview_repo.load_guide(services.store, persona_id, current.persona.name)
+    if stored is not None and not refresh:
+        guide, built_from = stored
+        if guide.edited or built_from == current.version:
+            return guide
     guide = build_guide(current.persona, persona_id)
     if rephrase:
         guide = _rephrase(services, current.persona, guide)
-    _store(services, persona_id, guide, current.version, edited=False)
+    interview_repo.store_guide(services.store, persona_id, guide, current.version, edited=False)
     return guide
 
 
@@ -220,38 +218,8 @@ def save_guide(
         edited=True,
         phrased_by="user",
     )
-    _store(services, persona_id, guide, current.version, edited=True)
+    interview_repo.store_guide(services.store, persona_id, guide, current.version, edited=True)
     return guide
-
-
-def _store(
-    services: Services, persona_id: int, guide: InterviewGuide, version: int, *, edited: bool
-) -> None:
-    payload = {
-        "version": version,
-        "phrased_by": guide.phrased_by,
-        "questions": [q.model_dump(mode="json", exclude_none=True) for q in guide.questions],
-    }
-    with services.store.transaction() as db:
-        db.execute(
-            "INSERT INTO guides (persona_id, questions_json, edited, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (persona_id) DO UPDATE SET "
-            "questions_json = excluded.questions_json, edited = excluded.edited, "
-            "updated_at = excluded.updated_at",
-            (persona_id, dumps(payload), int(edited), utc_now()),
-        )
-
-
-def _from_payload(
-    persona_id: int, name: str, payload: dict[str, Any], edited: bool
-) -> InterviewGuide:
-    return InterviewGuide(
-        persona_id=persona_id,
-        persona_name=name,
-        questions=[GuideQuestion.model_validate(q) for q in payload["questions"]],
-        edited=edited,
-        phrased_by=str(payload.get("phrased_by", "templates")),
-    )
 
 
 def _rephrase(services: Services, persona: Persona, guide: InterviewGuide) -> InterviewGuide:

@@ -42,12 +42,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
-from persona.generate import get_persona
 from persona.interview.prompt import TokenCounter
-from persona.interview.records import Source, decode_flags
 from persona.models import Persona
+from persona.personas import get_persona
+from persona.repos import briefs as brief_repo
+from persona.repos import interviews as interview_repo
+from persona.repos import panels as panel_repo
+from persona.repos.briefs import BriefSummary
+from persona.repos.interviews import Source
 from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
-from persona.store import dumps, utc_now, write_export
+from persona.store import utc_now, write_export
 from prompts import render
 
 if TYPE_CHECKING:
@@ -202,16 +206,6 @@ class InsightBrief(BaseModel):
         return [item for _name, items in self.sections() for item in items]
 
 
-@dataclass(frozen=True)
-class BriefSummary:
-    """A row of :func:`list_briefs`."""
-
-    id: int
-    title: str
-    model: str
-    created_at: str
-
-
 # What the model fills in: short texts that cite answer ids, nothing else.
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 _Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16)]
@@ -263,38 +257,26 @@ class _Answer:
 
 
 def _interview_answers(services: Services, interview_id: int) -> list[_Answer]:
-    row = services.store.query_one(
-        "SELECT * FROM interviews WHERE id = ? AND project_id = ?",
-        (interview_id, services.project_id),
-    )
+    row = interview_repo.find_interview(services.store, services.project_id, interview_id)
     if row is None:
         raise NotFoundError("interview", interview_id, hint="List sessions: `persona interviews`.")
-    persona = get_persona(services, int(row["persona_id"]), int(row["persona_version"])).persona
-    rows = services.store.query(
-        "SELECT a.id, a.content, a.flags_json, q.content AS question, q.flags_json AS qflags "
-        "FROM turns a JOIN turns q ON q.interview_id = a.interview_id AND q.turn_no = a.turn_no "
-        "AND q.role = 'user' WHERE a.interview_id = ? AND a.role = 'assistant' "
-        "AND a.status = 'complete' AND q.status = 'complete' ORDER BY a.turn_no",
-        (interview_id,),
-    )
+    persona = get_persona(services, row.persona_id, row.persona_version).persona
     out = []
-    for r in rows:
-        question_flags, _ = decode_flags(r["qflags"])
-        if any(f.kind == "override" for f in question_flags):
+    for r in interview_repo.answered_turns(services.store, interview_id):
+        if any(f.kind == "override" for f in r.question_flags):
             continue
-        flags, sources = decode_flags(r["flags_json"])
-        if any(f.kind == "empty" for f in flags):
+        if any(f.kind == "empty" for f in r.flags):
             continue
         out.append(
             _Answer(
-                ref=f"T{int(r['id'])}",
-                persona_id=int(row["persona_id"]),
+                ref=f"T{r.turn_id}",
+                persona_id=row.persona_id,
                 persona=persona,
-                question=str(r["question"]),
-                text=str(r["content"]),
-                flags=flags,
-                sources=sources,
-                turn_id=int(r["id"]),
+                question=r.question,
+                text=r.answer,
+                flags=r.flags,
+                sources=r.sources,
+                turn_id=r.turn_id,
                 interview_id=interview_id,
             )
         )
@@ -302,32 +284,26 @@ def _interview_answers(services: Services, interview_id: int) -> list[_Answer]:
 
 
 def _panel_answers(services: Services, panel_id: int) -> list[_Answer]:
-    row = services.store.query_one(
-        "SELECT * FROM panels WHERE id = ? AND project_id = ?", (panel_id, services.project_id)
-    )
+    row = panel_repo.find_panel(services.store, services.project_id, panel_id)
     if row is None:
         raise NotFoundError("panel", panel_id, hint="List panels with `persona panel --list`.")
-    rows = services.store.query(
-        "SELECT * FROM panel_answers WHERE panel_id = ? ORDER BY persona_id", (panel_id,)
-    )
     out = []
-    for r in rows:
-        flags, sources = decode_flags(r["flags_json"])
-        if any(f.kind in ("override", "empty") for f in flags):
+    for r in panel_repo.panel_answers(services.store, panel_id):
+        if any(f.kind in ("override", "empty") for f in r.flags):
             continue
         try:
-            persona = get_persona(services, int(r["persona_id"])).persona
+            persona = get_persona(services, r.persona_id).persona
         except NotFoundError:
             continue
         out.append(
             _Answer(
-                ref=f"P{panel_id}.{int(r['persona_id'])}",
-                persona_id=int(r["persona_id"]),
+                ref=f"P{panel_id}.{r.persona_id}",
+                persona_id=r.persona_id,
                 persona=persona,
-                question=str(row["question"]),
-                text=str(r["answer"]),
-                flags=flags,
-                sources=sources,
+                question=row.question,
+                text=r.answer,
+                flags=r.flags,
+                sources=r.sources,
                 panel_id=panel_id,
             )
         )
@@ -352,19 +328,8 @@ def compile_brief(
     provider errors when the model cannot be reached.
     """
     if interview_ids is None and panel_ids is None:
-        interview_ids = [
-            int(r["id"])
-            for r in services.store.query(
-                "SELECT id FROM interviews WHERE project_id = ? ORDER BY id",
-                (services.project_id,),
-            )
-        ]
-        panel_ids = [
-            int(r["id"])
-            for r in services.store.query(
-                "SELECT id FROM panels WHERE project_id = ? ORDER BY id", (services.project_id,)
-            )
-        ]
+        interview_ids = interview_repo.interview_ids(services.store, services.project_id)
+        panel_ids = panel_repo.panel_ids(services.store, services.project_id)
     interviews = list(dict.fromkeys(interview_ids or []))
     panels = list(dict.fromkeys(panel_ids or []))
     answers = [a for i in interviews for a in _interview_answers(services, i)]
@@ -755,44 +720,29 @@ def _hypotheses(sections: dict[str, list[Insight]]) -> list[str]:
 
 
 def _save(services: Services, brief: InsightBrief) -> InsightBrief:
-    with services.store.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO insight_briefs (project_id, title, data_json, model, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (services.project_id, brief.title, "{}", brief.model, brief.created_at),
-        )
-        brief_id = int(cursor.lastrowid or 0)
-        brief = brief.model_copy(update={"id": brief_id})
-        db.execute(
-            "UPDATE insight_briefs SET data_json = ? WHERE id = ?",
-            (dumps(brief.model_dump(mode="json")), brief_id),
-        )
-    return brief
+    return brief_repo.save_brief(
+        services.store,
+        services.project_id,
+        brief,
+        title=brief.title,
+        model=brief.model,
+        created_at=brief.created_at,
+    )
 
 
 def get_brief(services: Services, brief_id: int) -> InsightBrief:
     """A stored brief."""
-    row = services.store.query_one(
-        "SELECT data_json FROM insight_briefs WHERE id = ? AND project_id = ?",
-        (brief_id, services.project_id),
-    )
-    if row is None:
+    brief = brief_repo.get_brief(services.store, services.project_id, brief_id, InsightBrief)
+    if brief is None:
         raise NotFoundError(
             "insight brief", brief_id, hint="List briefs: `persona insights --list`."
         )
-    return InsightBrief.model_validate_json(row["data_json"])
+    return brief
 
 
 def list_briefs(services: Services) -> list[BriefSummary]:
     """Every brief of the project, oldest first."""
-    rows = services.store.query(
-        "SELECT id, title, model, created_at FROM insight_briefs WHERE project_id = ? ORDER BY id",
-        (services.project_id,),
-    )
-    return [
-        BriefSummary(int(r["id"]), str(r["title"]), str(r["model"]), str(r["created_at"]))
-        for r in rows
-    ]
+    return brief_repo.list_briefs(services.store, services.project_id)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -18,9 +18,10 @@ from typing import Any
 
 import segments
 from persona.errors import NotFoundError
-from persona.identifiers import identifier_rows, project_salt, record_identifiers
+from persona.identifiers import identifier_rows
 from persona.knowledge.manage import scrub_known_identifiers
 from persona.repos import segmentations as repo
+from persona.repos.identifiers import project_salt, record_identifiers
 from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
 from persona.store import utc_now

@@ -59,7 +59,8 @@ class Services:
 
         Loaded once and again only when the project records more (a new table).
         """
-        from persona.identifiers import known_identifiers, recorded_count
+        from persona.identifiers import known_identifiers
+        from persona.repos.identifiers import recorded_count
 
         project_id = self.project_id
         stamp = (project_id, recorded_count(self.store, project_id))

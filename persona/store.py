@@ -9,9 +9,9 @@ version, one interview turn) happens in one transaction via
 The schema evolves through :data:`MIGRATIONS`, an ordered list of plain
 functions; ``PRAGMA user_version`` records how many have run.
 
-Domain modules (``knowledge``, ``generate``, ``interview`` …) keep their SQL
-next to their logic and use :meth:`Store.transaction` / :meth:`Store.query`;
-this module owns the schema, the connection rules and atomic file writes.
+The SQL of each aggregate lives in its repository (:mod:`persona.repos`), which
+uses :meth:`Store.transaction` / :meth:`Store.query`; this module owns the
+schema, the connection rules, the projects table and atomic file writes.
 """
 
 from __future__ import annotations

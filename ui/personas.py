@@ -14,16 +14,9 @@ import gradio as gr
 
 from persona.brief import export_brief
 from persona.errors import NotFoundError
-from persona.generate import (
-    GenerationResult,
-    StoredPersona,
-    edit_persona,
-    generate_personas,
-    get_persona,
-    list_personas,
-    list_versions,
-)
+from persona.generate import GenerationResult, generate_personas
 from persona.models import EDITABLE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Evidence, Persona
+from persona.personas import StoredPersona, edit_persona, get_persona, list_personas, list_versions
 from persona.segmentation import load_segments
 from ui.common import (
     SYNTHETIC_NOTICE,

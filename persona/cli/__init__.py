@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-import click
+import typer
 
 from persona.cli._app import app
 from persona.errors import USER_ERRORS
@@ -45,11 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         console.print(f"[bold red]Error:[/] {error}", highlight=False)
         return 1
-    except click.exceptions.Abort:
+    except typer.Abort:
         console.print("Aborted.")
         return 130
-    except click.ClickException as error:
-        error.show()
+    except typer.Exit as stop:
+        return stop.exit_code
+    except typer.TyperException as error:
+        # Typer (>= 0.26) vendors Click: usage errors (unknown command or option, a missing
+        # argument) are TyperExceptions now, not click.ClickException; `show` prints the
+        # usage line and the message, without a traceback.
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            console.print(f"[bold red]Error:[/] {error.format_message()}", highlight=False)
         return error.exit_code
     except KeyboardInterrupt:
         console.print("Interrupted.")

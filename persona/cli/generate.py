@@ -16,17 +16,16 @@ from rich.table import Table
 
 from persona.brief import BriefFormat
 from persona.cli._app import app, console, services
-from persona.generate import (
+from persona.generate import generate_personas, regenerate_persona
+from persona.models import TEXT_FIELDS, EvidencedItem
+from persona.personas import (
     diff_versions,
     edit_persona,
     find_persona,
-    generate_personas,
     get_persona,
     list_personas,
     list_versions,
-    regenerate_persona,
 )
-from persona.models import TEXT_FIELDS, EvidencedItem
 
 personas_app = typer.Typer(
     help="List, show, export, compare and edit synthetic personas.", no_args_is_help=True

@@ -26,9 +26,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from persona.consistency import channel_use, segment_traits
 from persona.facts import format_value
-from persona.interview.records import Exchange, Source
+from persona.interview.records import Exchange
 from persona.models import Persona
 from persona.privacy import scrub_text
+from persona.repos.interviews import Source
 from persona.safe_text import strip_invisible
 from prompts import render
 from segments.facts import Statistic, slug

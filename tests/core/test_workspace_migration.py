@@ -20,7 +20,7 @@ import pytest
 import segments
 from persona.config import Settings
 from persona.consistency import segment_traits
-from persona.generate import get_persona
+from persona.personas import get_persona
 from persona.insights import get_brief
 from persona.interview import transcript
 from persona.segmentation import (

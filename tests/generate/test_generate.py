@@ -15,17 +15,16 @@ from pydantic import PrivateAttr
 
 from persona.errors import NotFoundError, PersonaError, PrivacyError
 from persona.facts import invented_numbers
-from persona.generate import (
+from persona.generate import generate_personas, regenerate_persona
+from persona.llm import ScriptedChatModel
+from persona.personas import (
     diff_versions,
     edit_persona,
     find_persona,
-    generate_personas,
     get_persona,
     list_personas,
     list_versions,
-    regenerate_persona,
 )
-from persona.llm import ScriptedChatModel
 from persona.segmentation import load_segments
 from persona.services import Services
 from tests.generate.conftest import add_segments, profile, reply, script
