@@ -20,9 +20,9 @@ import pytest
 import segments
 from persona.config import Settings
 from persona.consistency import segment_traits
-from persona.personas import get_persona
 from persona.insights import get_brief
 from persona.interview import transcript
+from persona.personas import get_persona
 from persona.segmentation import (
     assign_new_customers,
     get_segment,
