@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from persona.facts import fact_values, find_numbers, format_value, match_number
 from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
 from persona.text import humanise as _humanise
-from persona.text import slug as _slug
+from segments.facts import fact_name
 
 if TYPE_CHECKING:
     from persona.knowledge import Citation
@@ -73,34 +73,36 @@ def prompt_facts(segment: StoredSegment, facts: SegmentFacts) -> list[tuple[str,
 
 def traits(segment: StoredSegment) -> list[str]:
     """One line per distinguishing feature, naming the fact behind it."""
-    stats = segment.facts
+    typed = {(f.statistic, f.feature, f.category): f for f in segment.typed_facts}
     lines = []
     for feature in _top_features(segment):
         if " = " in feature:
             column, value = feature.split(" = ", 1)
-            name = f"{_slug(column)}_{_slug(value)}_share_pct"
-            if name in stats and f"{_slug(column)}_{_slug(value)}_base_share_pct" in stats:
+            share = typed.get(("label_share", column, value))
+            if share is not None and ("label_base_share", column, value) in typed:
                 lines.append(
                     f"{_humanise(column)} '{value}' is more common than among all customers "
-                    f"({name}: {format_value(stats[name])})"
+                    f"({share.name}: {format_value(share.value)})"
                 )
             continue
-        key = _slug(feature)
-        if f"{key}_vs_base_pct" in stats:
-            higher = float(stats[f"{key}_vs_base_pct"]) > 0
+        difference = typed.get(("vs_base", feature, None))
+        flag = typed.get(("label_share", feature, "true"))
+        if difference is not None:
+            higher = float(difference.value) > 0
             direction = "higher" if higher else "lower"
-            if key.endswith("_days_ago"):  # a date, stored as days before the data's end
+            if feature.endswith("_days_ago"):  # a date, stored as days before the data's end
                 direction = "longer ago" if higher else "more recent"
-            median = stats.get(f"{key}_median")
-            shown = f"{key}_median: {format_value(median)}" if median is not None else ""
+            median = typed.get(("median", feature, None))
+            shown = f"{median.name}: {format_value(median.value)}" if median is not None else ""
             lines.append(f"{_humanise(feature)} is {direction} than usual ({shown})")
-        elif f"{key}_true_share_pct" in stats:
-            share = float(stats[f"{key}_true_share_pct"])
-            base = float(stats.get(f"{key}_true_base_share_pct", share))
-            word = "more" if share >= base else "fewer"
+        elif flag is not None:
+            share_value = float(flag.value)
+            base_fact = typed.get(("label_base_share", feature, "true"))
+            base = share_value if base_fact is None else float(base_fact.value)
+            word = "more" if share_value >= base else "fewer"
             lines.append(
                 f"{word} are {_humanise(feature)} than usual "
-                f"({key}_true_share_pct: {format_value(share)})"
+                f"({flag.name}: {format_value(share_value)})"
             )
     return lines
 
@@ -163,7 +165,7 @@ class _EvidenceLinker:
             share, base = entry.get("share"), entry.get("base_share")
             if len(value) < 3 or value in ("true", "false", "other") or share is None:
                 continue
-            name = f"{_slug(str(entry.get('feature', '')))}_{_slug(value)}_share_pct"
+            name = fact_name("label_share", feature=str(entry.get("feature", "")), category=value)
             if name in facts.statistics and base is not None and share > base:
                 self.categories.append((re.compile(rf"(?i)\b{re.escape(value)}\b"), name))
 
@@ -251,7 +253,7 @@ def _top_category(
         if not matching:
             continue
         top = max(matching, key=lambda e: float(e["share"]))
-        name = f"{_slug(str(top['feature']))}_{_slug(str(top['value']))}_share_pct"
+        name = fact_name("label_share", feature=str(top["feature"]), category=str(top["value"]))
         if name in stats:
             return {
                 "feature": str(top["feature"]),

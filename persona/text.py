@@ -20,7 +20,7 @@ import unicodedata
 
 from segments.export import FORMULA_PREFIXES
 from segments.export import safe_cell as csv_cell
-from segments.profile import humanise, slug
+from segments.facts import humanise, slug
 
 __all__ = [
     "DISCLAIMER",

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "safe_cell",
     "segment_map_figure",
     "write_atomic",
+    "write_labels_csv",
 ]
 
 FORMULA_PREFIXES = (
@@ -91,13 +93,31 @@ def export_labels_csv(result: SegmentationResult, path: str | Path) -> Path:
     The only per-customer output of the package: IDs and segment numbers,
     nothing from personal-data columns.
     """
-    labels = {p.segment_id: p.label for p in result.profiles}
+    names = {p.segment_id: p.label for p in result.profiles}
+    return write_labels_csv(result.labels, names, result.id_column, path)
+
+
+def write_labels_csv(
+    labels: pd.Series,
+    segment_labels: Mapping[int, str],
+    id_column: str | None,
+    path: str | Path,
+) -> Path:
+    """Write ``customer ID, segment, segment_label`` rows for ``labels`` (ID → segment).
+
+    :func:`export_labels_csv` for a fitted result; this for customers assigned
+    with a loaded model, whose segment names come from the stored profiles.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(result.id_column or "customer_id"), "segment", "segment_label"])
-    for customer, segment in result.labels.items():
+    writer.writerow([safe_cell(id_column or "customer_id"), "segment", "segment_label"])
+    for customer, segment in labels.items():
         writer.writerow(
-            [safe_cell(customer), str(int(segment)), safe_cell(labels.get(int(segment), ""))]
+            [
+                safe_cell(customer),
+                str(int(segment)),
+                safe_cell(segment_labels.get(int(segment), "")),
+            ]
         )
     return write_atomic(Path(path), buffer.getvalue())
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -34,6 +34,7 @@ from persona.safe_text import strip_invisible
 from persona.text import clip
 from persona.text import humanise as _humanise
 from prompts import render
+from segments.facts import Statistic, slug
 
 if TYPE_CHECKING:
     from persona.knowledge import Citation
@@ -102,22 +103,31 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
     repeats it passes the consistency guard.
     """
     facts = persona.facts
-    stats = facts.statistics
+    typed = {
+        (
+            f.statistic,
+            slug(f.feature or ""),
+            None if f.category is None else slug(f.category),
+        ): f.value
+        for f in facts.facts
+    }
+
+    def value(statistic: Statistic, feature: str, category: str | None = None) -> Any:
+        return typed.get((statistic, feature, category))
+
     lines = [
         ("customers in your segment", format_value(facts.size)),
         ("share of all customers", f"{format_value(round(facts.share * 100, 1))}%"),
     ]
-    if "age_median" in stats:
-        lines.append(("typical age", format_value(stats["age_median"])))
-    if "age_q1" in stats and "age_q3" in stats:
-        lines.append(
-            ("age of the middle half",
-             f"{format_value(stats['age_q1'])} to {format_value(stats['age_q3'])}")
-        )  # fmt: skip
+    age, q1, q3 = value("median", "age"), value("q1", "age"), value("q3", "age")
+    if age is not None:
+        lines.append(("typical age", format_value(age)))
+    if q1 is not None and q3 is not None:
+        lines.append(("age of the middle half", f"{format_value(q1)} to {format_value(q3)}"))
     for trait in segment_traits(facts)[:MAX_TRAITS]:
         feature = _humanise(trait.feature)
-        if trait.fact.endswith("_vs_base_pct"):
-            median = stats.get(f"{trait.feature}_median")
+        if trait.statistic == "vs_base":
+            median = value("median", trait.feature)
             if median is not None:
                 lines.append((f"typical {feature}", format_value(median)))
             sign = "+" if trait.value > 0 else ""
@@ -125,7 +135,7 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
                 (f"{feature} compared with all customers", f"{sign}{format_value(trait.value)}%")
             )
         else:
-            base = stats.get(f"{trait.feature}_true_base_share_pct")
+            base = value("label_base_share", trait.feature, "true")
             shown = f"{format_value(trait.value)}%"
             if base is not None:
                 shown += f" (all customers: {format_value(base)}%)"
