@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from persona.errors import ExportError
 from persona.exports import write_export
 from persona.facts import fact_lines
+from persona.guide import get_guide
 from persona.models import LIST_FIELDS, EvidencedItem, InterviewGuide, Persona
 from persona.personas import StoredPersona, get_persona
 from persona.render import Markup
@@ -281,8 +282,6 @@ def export_brief(
     stored = get_persona(services, persona_id, version)
     guide = None
     if with_guide:
-        from persona.guide import get_guide
-
         guide = get_guide(services, persona_id)
     text = _RENDERERS[fmt](stored, guide)
     target = (

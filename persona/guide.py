@@ -26,6 +26,7 @@ from persona.models import GuideDraft, GuideQuestion, InterviewGuide, Persona
 from persona.personas import get_persona
 from persona.repos import interviews as interview_repo
 from persona.safe_text import strip_invisible
+from persona.structured import generate_structured
 from persona.text import clip
 from prompts import render
 
@@ -222,7 +223,6 @@ def save_guide(
 
 
 def _rephrase(services: Services, persona: Persona, guide: InterviewGuide) -> InterviewGuide:
-    from persona.structured import generate_structured
 
     model = services.chat_model()
     messages = [

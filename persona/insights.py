@@ -43,6 +43,7 @@ from persona.errors import ExportError, GenerationError, NotFoundError, PersonaE
 from persona.exports import write_export
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
 from persona.interview.prompt import TokenCounter
+from persona.knowledge import get_chunk
 from persona.llm import capabilities
 from persona.models import Persona
 from persona.personas import get_persona
@@ -54,6 +55,7 @@ from persona.repos.briefs import BriefSummary
 from persona.repos.interviews import Source
 from persona.safe_text import neutralize_markdown, strip_invisible
 from persona.store import utc_now
+from persona.structured import generate_structured
 from persona.text import clip, synthetic_label
 from prompts import render
 
@@ -420,7 +422,6 @@ def _model_label(model: object) -> str:
 def _load_chunks(services: Services, answer: _Answer) -> None:
     if not answer.sources:
         return
-    from persona.knowledge import get_chunk
 
     for source in answer.sources:
         citation = get_chunk(services.store, services.settings, source.chunk_id)
@@ -465,7 +466,6 @@ def _draft(
     services: Services, model: BaseChatModel, answers: list[_Answer], notes: list[str]
 ) -> BriefDraft | None:
     """The model's synthesis, validated and repaired; ``None`` when nothing usable came back."""
-    from persona.structured import generate_structured
 
     if not answers:
         return None

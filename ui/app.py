@@ -15,11 +15,17 @@ from typing import Any
 import gradio as gr
 from gradio.components import Component
 
+# `import ui.x as x`, not `from ui import x`: the latter runs ui/__init__, which imports
+# this module (an import cycle).
+import ui.data as data
+import ui.documents as documents
+import ui.interview as interview
+import ui.panel as panel
+import ui.personas as personas
 from persona.config import Settings
 from persona.errors import ProviderError
 from persona.llm import capabilities
 from persona.services import Services
-from ui import data, documents, interview, panel, personas
 from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text
 from ui.screen import Screen
 

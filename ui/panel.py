@@ -13,9 +13,9 @@ from typing import Any
 
 import gradio as gr
 
+import ui.insights as insights
 from persona.interview import MAX_QUESTION_CHARS
 from persona.panel import PanelAnswer, PanelResult, ask_panel, export_panel, list_panels
-from ui import insights
 from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, render_snippet, stream_callbacks
 from ui.screen import Screen
 

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from persona.cli._app import console
+from persona.cli._app import app, console
 from persona.config import load_settings
 from persona.errors import DocumentError
 from persona.knowledge import (
@@ -31,6 +31,7 @@ docs_app = typer.Typer(
     help="Company documents that ground personas: add, list, search, remove, reindex.",
     no_args_is_help=True,
 )
+app.add_typer(docs_app, name="docs")
 
 
 def _services(ctx: typer.Context) -> Services:

@@ -18,6 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
+from persona.guide import get_guide
 from persona.identifiers import KnownIdentifiers, scrub_all
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
@@ -31,6 +32,7 @@ from persona.interview.prompt import (
     user_message,
 )
 from persona.interview.records import Exchange, exchanges
+from persona.knowledge import search
 from persona.llm import capabilities, invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
 from persona.personas import get_persona
@@ -248,7 +250,6 @@ def run_guide(
     interview already has a complete answer to are skipped, so re-running after
     an interruption carries on where it stopped.
     """
-    from persona.guide import get_guide
 
     row = interview_repo.get_interview(services.store, services.project_id, interview_id)
     guide = get_guide(services, row.persona_id)
@@ -467,7 +468,6 @@ def retrieve(services: Services, question: str) -> list[Citation]:
     store = services.store
     if not document_repo.has_chunks(store, services.project_id):
         return []
-    from persona.knowledge import search
 
     try:
         return search(store, services.settings, question, k=CONTEXT_K)

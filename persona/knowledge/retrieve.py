@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import numpy as np
+
 from persona.config import Settings
 from persona.errors import KnowledgeError
 from persona.knowledge.embed import make_embedding_function
@@ -75,7 +77,6 @@ def search(
     fetch = min(max(4 * k, 20) if mmr else k, indexed)
     hits = index.query(vector, project_id=project_id, n_results=fetch, with_embeddings=mmr)
     if mmr and hits:
-        import numpy as np
         from langchain_chroma.vectorstores import maximal_marginal_relevance
 
         order = maximal_marginal_relevance(
