@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from persona.config import Settings
 from persona.identifiers import known_identifiers
 from persona.llm import make_chat_model
+from persona.memory import overwrite_freed_memory
 from persona.repos.identifiers import recorded_count
 from persona.store import Store
 
@@ -34,6 +35,11 @@ class Services:
     _known: tuple[tuple[int, int], KnownIdentifiers] | None = field(
         default=None, init=False, repr=False
     )
+
+    def __post_init__(self) -> None:
+        # Customer tables pass through this process: freed memory is overwritten so that
+        # no native library (Chroma's index) can write their bytes to disk later.
+        overwrite_freed_memory()
 
     @cached_property
     def store(self) -> Store:

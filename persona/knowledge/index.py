@@ -42,6 +42,7 @@ from persona.config import Settings
 from persona.errors import IndexMismatchError, KnowledgeError
 from persona.knowledge.embed import PersonaEmbeddingFunction
 from persona.knowledge.types import Chunk
+from persona.memory import overwrite_freed_memory
 from persona.repos import documents as document_repo
 from persona.store import Store
 
@@ -77,6 +78,8 @@ def _client(path: Path) -> ClientAPI:
             _close(path)
             client = None
         if client is None:
+            # Before Chroma allocates index buffers: stale heap bytes must not reach its files.
+            overwrite_freed_memory()
             try:
                 path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(
