@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from segments.errors import ColumnNotFoundError, EmptyTableError
+from segments.logs import parse_dates
 
 __all__ = ["RFM_COLUMNS", "transactions_to_customers"]
 
@@ -36,6 +37,7 @@ def transactions_to_customers(
     customer_column: str,
     date_column: str,
     amount_column: str,
+    quantity_column: str | None = None,
     as_of: str | dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Aggregate a transaction log (one row per purchase) into one row per customer.
@@ -49,37 +51,54 @@ def transactions_to_customers(
     * ``avg_order_value``: ``monetary / frequency``
     * ``interpurchase_days``: mean days between consecutive purchases (NaN with one)
 
+    With ``quantity_column``, ``amount_column`` is a unit price and each line is
+    worth ``price × quantity``. Dates may be datetimes, ISO text or ``YYYYMMDD``.
     ``as_of`` defaults to the newest transaction date. Rows with a missing or
-    unreadable customer, date or amount, and rows after ``as_of``, are left out;
-    sentences saying how many are in ``result.attrs["warnings"]``.
+    unreadable customer, date or amount, zero-quantity lines, exact duplicate
+    lines and rows after ``as_of`` are left out; returns (negative amounts) are
+    kept and reduce spend. Sentences saying how many of each are in
+    ``result.attrs["warnings"]``.
 
     Raises:
         ColumnNotFoundError: a named column is missing.
         EmptyTableError: no transaction row is usable.
     """
-    for column, what in (
-        (customer_column, "customer"),
-        (date_column, "date"),
-        (amount_column, "amount"),
-    ):
+    named = [(customer_column, "customer"), (date_column, "date"), (amount_column, "amount")]
+    if quantity_column is not None:
+        named.append((quantity_column, "quantity"))
+    for column, what in named:
         _require(frame, column, what)
     warnings: list[str] = []
-    customers = frame[customer_column]
-    if pd.api.types.is_datetime64_any_dtype(frame[date_column].dtype):
-        dates = pd.to_datetime(frame[date_column])
-    else:
-        # Only ISO dates: day/month order cannot be guessed safely here (read_table
-        # types unambiguous dates already and warns about the others).
-        dates = pd.to_datetime(
-            frame[date_column].astype("str"), format="ISO8601", errors="coerce", utc=True
-        ).dt.tz_localize(None)
-    amounts = pd.to_numeric(frame[amount_column], errors="coerce").astype("float64")
-    amounts = amounts.mask(np.isinf(amounts.to_numpy()))
-    bad = customers.isna() | dates.isna() | amounts.isna()
-    if bad.any():
+    n_lines = len(frame)
+    duplicated = frame.duplicated(keep="first")
+    if duplicated.any():
         warnings.append(
-            f"Left out {int(bad.sum())} of {len(frame)} transactions with a missing or "
+            f"Left out {int(duplicated.sum())} of {n_lines} transactions that repeat an "
+            "earlier line exactly (same customer, date, amount and every other column)."
+        )
+        frame = frame[~duplicated]
+    customers = frame[customer_column]
+    # Day/month order is never guessed: ISO text, YYYYMMDD or typed datetimes only.
+    dates = parse_dates(frame[date_column])
+    amounts = _numbers(frame[amount_column])
+    zero = pd.Series(False, index=frame.index)
+    if quantity_column is not None:
+        quantities = _numbers(frame[quantity_column])
+        zero = quantities.eq(0)
+        if zero.any():
+            warnings.append(f"Left out {int(zero.sum())} lines with a quantity of 0.")
+        amounts = (amounts * quantities).mask(zero)
+    bad = customers.isna() | dates.isna() | amounts.isna()
+    unreadable = bad & ~zero
+    if unreadable.any():
+        warnings.append(
+            f"Left out {int(unreadable.sum())} of {n_lines} transactions with a missing or "
             f"unreadable {customer_column!r}, {date_column!r} or {amount_column!r}."
+        )
+    returns = int((amounts[~bad] < 0).sum())
+    if returns:
+        warnings.append(
+            f"Kept {returns} returns (negative amounts): they reduce the customer's spend."
         )
     log = pd.DataFrame({"customer": customers[~bad], "date": dates[~bad], "amount": amounts[~bad]})
     if log.empty:
@@ -122,3 +141,8 @@ def transactions_to_customers(
     )
     result.attrs["warnings"] = warnings
     return result
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    return numbers.mask(np.isinf(numbers.to_numpy()))
