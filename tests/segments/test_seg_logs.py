@@ -91,7 +91,7 @@ def test_a_log_without_a_date_names_the_columns_seen_and_the_option() -> None:
 
 def test_a_given_column_that_is_missing_is_named() -> None:
     log = cdnow_log()
-    with pytest.raises(ColumnNotFoundError, match="'when'.*date column"):
+    with pytest.raises(ColumnNotFoundError, match=r"'when'.*date column"):
         log_columns(log, date="when")
 
 
