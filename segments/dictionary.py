@@ -27,7 +27,7 @@ import pandas as pd
 from segments.errors import ColumnNotFoundError, MalformedTableError
 from segments.load import read_table
 
-__all__ = ["DataDictionary", "ColumnInfo", "humanise", "looks_like_code", "read_dictionary"]
+__all__ = ["ColumnInfo", "DataDictionary", "humanise", "looks_like_code", "read_dictionary"]
 
 _NAME_COLUMNS = ("column", "name", "field", "variable", "column_name")
 _DESCRIPTION_COLUMNS = ("description", "meaning", "label", "definition")

@@ -1,4 +1,4 @@
-"""Data dictionaries: read whole or not at all, and the one function that turns a name into words."""
+"""Data dictionaries: read whole or not at all; the one function that turns a name into words."""
 
 from __future__ import annotations
 
