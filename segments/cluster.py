@@ -535,6 +535,7 @@ def check_options(algorithm: str, k: object, k_range: object, n_rows: int) -> No
         needed = 2 * int(k)
     if n_rows < needed:
         raise TooFewRowsError(
-            f"{n_rows} customers are too few for this segmentation (at least {needed} needed).",
+            f"{n_rows} {'customer is' if n_rows == 1 else 'customers are'} too few for this "
+            f"segmentation (at least {needed} needed).",
             hint="Load more customers or ask for fewer segments.",
         )
