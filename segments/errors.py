@@ -173,3 +173,7 @@ __all__ = [
     "UnsupportedColumnError",
     "UnsupportedFormatError",
 ]
+
+
+class ValueFitError(_Located, SegmentationError):
+    """A value model cannot be fitted on this log: too short, no repeat buyers, no spend …"""

@@ -20,7 +20,7 @@ __all__ = ["app", "main"]
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from persona.cli import demo, doctor, generate, interview, segment, ui  # noqa: F401
+    from persona.cli import demo, doctor, generate, interview, segment, ui, value  # noqa: F401
     from persona.cli._app import app
     from persona.cli.docs import docs_app
 
