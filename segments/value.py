@@ -36,12 +36,12 @@ __all__ = [
     "BGNBDParams",
     "GammaGammaParams",
     "ValueFitError",
+    "ValueReport",
     "customer_summary",
     "expected_purchases",
     "expected_spend",
     "fit_bgnbd",
     "fit_gamma_gamma",
-    "ValueReport",
     "p_alive",
     "predict_value",
 ]
@@ -163,8 +163,8 @@ def _maximise(negative_ll: object, start: np.ndarray, what: str) -> np.ndarray:
     """Maximise over log-parameters (they must stay positive); raise when it fails."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        found = optimize.minimize(negative_ll, np.log(start), method="Nelder-Mead",
-                                  options={"maxiter": 20_000, "xatol": 1e-9, "fatol": 1e-9})  # fmt: skip
+        options = {"maxiter": 20_000, "xatol": 1e-9, "fatol": 1e-9}
+        found = optimize.minimize(negative_ll, np.log(start), method="Nelder-Mead", options=options)
         polished = optimize.minimize(negative_ll, found.x, method="BFGS")
     best = polished if polished.fun <= found.fun and np.isfinite(polished.fun) else found
     if not np.isfinite(best.fun) or not np.all(np.isfinite(best.x)):
@@ -338,7 +338,7 @@ class ValueReport:
             "gamma_gamma": {
                 k: round(v, 6) for k, v in asdict(self.gamma_gamma).items() if k != "customers"
             },
-            "customers": int(len(frame)),
+            "customers": len(frame),
             "repeat_buyers": int((frame["x"] > 0).sum()),
             "unit": {"W": "weeks", "D": "days"}[self.unit],
             "calibration_end": self.calibration_end.date().isoformat(),
