@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+# llama.cpp is compiled for AVX2, not -march=native: these VMs advertise AMX and AVX-512
+# FP16 that the hypervisor does not allow, and a native build died with SIGILL ("Illegal
+# instruction") in its first decode. pip caches the wheel it builds.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 
 .PHONY: demo test setup browser eval bench lint ui clean lock
 

@@ -36,13 +36,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from persona.identifiers import (  # noqa: E402
-    identifier_rows,
-    known_identifiers,
-    project_salt,
-    record_identifiers,
-)
+from persona.identifiers import identifier_rows, known_identifiers  # noqa: E402
 from persona.privacy import scrub_text  # noqa: E402
+from persona.repos.identifiers import project_salt, record_identifiers  # noqa: E402
 from persona.store import Store  # noqa: E402
 from segments.sample import make_customers  # noqa: E402
 

@@ -37,10 +37,11 @@ from langchain_core.messages import convert_to_openai_messages
 
 from persona.config import Settings
 from persona.demo import SAMPLE_DATA
-from persona.generate import generate_personas, get_persona
+from persona.generate import generate_personas
 from persona.interview import ask_stream, start_interview
 from persona.interview.session import _prompt
 from persona.llm import REPEAT_PENALTY, LlamaCppChatModel
+from persona.personas import get_persona
 from persona.segmentation import run_segmentation
 from persona.services import Services
 

@@ -44,11 +44,12 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "eval":
 from persona.config import Settings  # noqa: E402
 from persona.consistency import FlagKind  # noqa: E402
 from persona.demo import SAMPLE_DATA  # noqa: E402
-from persona.generate import generate_personas, list_personas  # noqa: E402
+from persona.generate import generate_personas  # noqa: E402
 from persona.guide import get_guide  # noqa: E402
 from persona.interview import ask, override_attempt, start_interview  # noqa: E402
 from persona.knowledge import add_documents, close_clients  # noqa: E402
 from persona.llm import resolve_model_path  # noqa: E402
+from persona.personas import list_personas  # noqa: E402
 from persona.segmentation import run_segmentation  # noqa: E402
 from persona.services import Services  # noqa: E402
 

@@ -3,8 +3,9 @@
 Every brief says "Synthetic persona" at the top and shows an evidence badge
 per item (``stat``, ``doc``, ``inferred``, ``user``). Every string a model or a
 user wrote is treated as untrusted: Markdown output passes it through
-:func:`~persona.safe_text.neutralize_markdown`, HTML output through
-:func:`~persona.safe_text.escape_html`. The HTML page has no script, loads
+:func:`~persona.safe_text.neutralize_markdown`; HTML output is rendered from
+``templates/persona_brief.html.j2`` (:mod:`persona.render`: autoescaped, invisible
+characters dropped, URLs defanged). The HTML page has no script, loads
 nothing (no fonts, images or styles from the network: a ``default-src 'none'``
 content security policy says so to the browser too), and draws its avatar as
 inline SVG computed deterministically from the persona's traits.
@@ -20,11 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from persona.errors import ExportError
+from persona.exports import write_export
 from persona.facts import fact_lines
-from persona.generate import StoredPersona, get_persona
+from persona.guide import get_guide
 from persona.models import LIST_FIELDS, EvidencedItem, InterviewGuide, Persona
-from persona.safe_text import escape_html, neutralize_markdown
-from persona.store import write_export
+from persona.personas import StoredPersona, get_persona
+from persona.render import Markup
+from persona.render import render_html as render_html_page
+from persona.safe_text import neutralize_markdown
+from persona.text import DISCLAIMER
 
 if TYPE_CHECKING:
     from persona.services import Services
@@ -41,10 +46,7 @@ __all__ = [
 
 BriefFormat = Literal["md", "html", "json"]
 SYNTHETIC_LABEL = "Synthetic persona"
-SYNTHETIC_NOTE = (
-    "A fictional person built from aggregate customer statistics and company documents, "
-    "partly written by a language model. Not a real customer."
-)
+SYNTHETIC_NOTE = DISCLAIMER
 _TITLES = {
     "age": "Age",
     "occupation": "Occupation",
@@ -222,111 +224,38 @@ def _age_number(persona: Persona) -> float | None:
 
 # --------------------------------------------------------------------------- html
 
-_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:860px;
-margin:2rem auto;padding:0 1rem;color:#1d1d1f;line-height:1.5;background:#fff}
-.banner{background:#fff4d6;border:1px solid #e0b84c;border-radius:8px;padding:.6rem .9rem;
-margin-bottom:1rem}
-header{display:flex;gap:1.2rem;align-items:center}
-h1{margin:.2rem 0}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:1.6rem}
-.meta{color:#555;font-size:.92rem}
-.warning{background:#fde8e8;border-left:4px solid #c0392b;padding:.4rem .7rem;margin:.4rem 0}
-.flag{background:#eef2f7;border-left:4px solid #5b6b82;padding:.4rem .7rem;margin:.4rem 0}
-blockquote{font-size:1.1rem;font-style:italic;border-left:4px solid #bbb;margin:1rem 0;
-padding:.2rem .9rem}
-ul{padding-left:1.2rem}li{margin:.25rem 0}
-.badge{display:inline-block;font-size:.72rem;font-style:normal;color:#fff;border-radius:4px;
-padding:0 .35rem;margin-left:.3rem;vertical-align:middle}
-table{border-collapse:collapse;font-size:.88rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;
-text-align:left}
-.verdict-pass{color:#1b6e3a}.verdict-warn{color:#8a5a00}.verdict-fail{color:#b02a1a}
-footer{margin-top:2rem;color:#666;font-size:.85rem}
-"""
 
-
-def _html_badges(item: EvidencedItem) -> str:
-    out = []
-    for evidence in item.evidence:
-        colour = _BADGE_COLOURS[evidence.kind]
-        title = escape_html(evidence.note or "")
-        out.append(
-            f'<span class="badge badge-{evidence.kind}" style="background:{colour}" '
-            f'title="{title}">{escape_html(evidence.label())}</span>'
-        )
-    return "".join(dict.fromkeys(out))
+def _html_badges(item: EvidencedItem) -> Markup:
+    unique = {(e.kind, e.label(), e.note): e for e in item.evidence}
+    return Markup(
+        render_html_page("evidence_badges", evidence_list=unique.values(), colours=_BADGE_COLOURS)
+    )
 
 
 def render_html(stored: StoredPersona, guide: InterviewGuide | None = None) -> str:
     """The brief as one standalone HTML page: inline CSS and SVG, no script, no network."""
     persona = stored.persona
-    e = escape_html
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        # Belt and braces: even if escaping were bypassed, the page may load nothing.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">",
-        '<meta name="referrer" content="no-referrer">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{SYNTHETIC_LABEL}: {e(persona.name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f'<div class="banner"><strong>{SYNTHETIC_LABEL}.</strong> {e(SYNTHETIC_NOTE)}</div>',
-        "<header>",
-        avatar_svg(persona),
-        "<div>",
-        f"<h1>{e(persona.name)}</h1>",
-        f'<div class="meta">Segment {persona.facts.segment_index}: {e(persona.facts.label)}'
-        f" · version {stored.version} ({e(stored.origin)}) · model {e(stored.model)} · "
-        f'verdict <strong class="verdict-{e(persona.verdict)}">{e(persona.verdict)}</strong>'
-        "</div>",
-        "</div></header>",
-    ]
-    parts += [f'<div class="warning">⚠ {e(w)}</div>' for w in persona.warnings]
-    parts += [f'<div class="flag">⚑ Checked by the app: {e(f)}</div>' for f in persona.flags]
-    parts.append("<p>")
-    for name in ("age", "occupation", "location"):
-        for item in persona.field_items(name):
-            parts.append(
-                f"<strong>{_TITLES[name]}:</strong> {e(item.text)}{_html_badges(item)}<br>"
-            )
-    parts.append("</p>")
-    parts += [
-        "<h2>Background</h2>",
-        f"<p>{e(persona.background.text)}{_html_badges(persona.background)}</p>",
-        f"<blockquote>“{e(persona.quote.text)}”{_html_badges(persona.quote)}</blockquote>",
-    ]
-    for name in LIST_FIELDS:
-        items = persona.field_items(name)
-        if not items:
-            continue
-        parts.append(f"<h2>{_TITLES[name]}</h2><ul>")
-        parts += [f"<li>{e(item.text)}{_html_badges(item)}</li>" for item in items]
-        parts.append("</ul>")
-    parts.append("<h2>Facts (from the segment's statistics)</h2><table>")
-    parts.append("<tr><th>fact</th><th>value</th></tr>")
-    parts += [
-        f"<tr><td>{e(name)}</td><td>{e(value)}</td></tr>"
-        for name, value in fact_lines(persona.facts)
-    ]
-    parts.append("</table>")
-    if persona.scorecard:
-        parts.append("<h2>Segment scorecard</h2><ul>")
-        parts += [
-            f'<li>{e(name)}: <strong class="verdict-{e(v)}">{e(v)}</strong></li>'
-            for name, v in persona.scorecard.items()
-        ]
-        parts.append("</ul>")
-    if guide is not None:
-        parts.append("<h2>Interview guide</h2><ol>")
-        parts += [f"<li>{e(q.text)}</li>" for q in guide.questions]
-        parts.append("</ol>")
-    parts.append(
-        "<footer>Evidence badges: <em>stat</em> a segment statistic · <em>doc</em> a company "
-        "document · <em>inferred</em> the model's guess · <em>user</em> edited by hand. "
-        f"{SYNTHETIC_LABEL}; generated {e(stored.created_at)}.</footer>"
+    return render_html_page(
+        "persona_brief",
+        stored=stored,
+        persona=persona,
+        guide=guide,
+        label=SYNTHETIC_LABEL,
+        note=SYNTHETIC_NOTE,
+        avatar=Markup(avatar_svg(persona)),
+        badges=_html_badges,
+        header_items=[
+            (_TITLES[name], item)
+            for name in ("age", "occupation", "location")
+            for item in persona.field_items(name)
+        ],
+        sections=[
+            (_TITLES[name], persona.field_items(name))
+            for name in LIST_FIELDS
+            if persona.field_items(name)
+        ],
+        facts=fact_lines(persona.facts),
     )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
 
 
 # --------------------------------------------------------------------------- files
@@ -353,8 +282,6 @@ def export_brief(
     stored = get_persona(services, persona_id, version)
     guide = None
     if with_guide:
-        from persona.guide import get_guide
-
         guide = get_guide(services, persona_id)
     text = _RENDERERS[fmt](stored, guide)
     target = (

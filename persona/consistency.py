@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from persona.facts import fact_values, find_numbers, format_value, match_number
 from persona.models import Persona, SegmentFacts
+from segments.facts import Statistic, slug
 
 __all__ = [
     "CHANNEL_MIN_SHARE_PCT",
@@ -341,6 +342,8 @@ class Trait:
     description: str
     attitude: str
     keywords: tuple[str, ...]
+    statistic: Statistic
+    """``vs_base`` for a numeric feature, ``label_share`` for a yes/no feature."""
 
     def evidence_label(self) -> str:
         """``fact = value`` as shown in briefs."""
@@ -351,25 +354,27 @@ def segment_traits(facts: SegmentFacts) -> list[Trait]:
     """The segment's notable traits, at most one per kind: those its label names
     first, then the strongest.
 
-    Numeric features come from ``<feature>_vs_base_pct`` (percent difference of
-    the segment's median from all customers'); yes/no features from
-    ``<feature>_true_share_pct`` against ``<feature>_true_base_share_pct``.
+    Numeric features come from their ``vs_base`` fact (percent difference of the
+    segment from all customers); yes/no features from the share of ``true`` in the
+    segment against all customers (``label_share`` / ``label_base_share``).
     """
-    stats = facts.statistics
+    base_shares = {
+        (f.feature, f.category): f.value for f in facts.facts if f.statistic == "label_base_share"
+    }
     found: dict[str, tuple[float, Trait]] = {}
-    for name, raw in stats.items():
+    for fact in facts.facts:
+        raw = fact.value
         if not isinstance(raw, int | float) or isinstance(raw, bool):
             continue
         value = float(raw)
-        if name.endswith("_vs_base_pct"):
-            feature = name.removesuffix("_vs_base_pct")
+        feature = slug(fact.feature or "")
+        if fact.statistic == "vs_base":
             if abs(value) < TRAIT_MIN_DIFF_PCT:
                 continue
             level: Literal["high", "low"] = "high" if value > 0 else "low"
             strength = abs(value) / 100
-        elif name.endswith("_true_share_pct") and not name.endswith("_base_share_pct"):
-            feature = name.removesuffix("_true_share_pct")
-            base = stats.get(f"{feature}_true_base_share_pct")
+        elif fact.statistic == "label_share" and slug(fact.category or "") == "true":
+            base = base_shares.get((fact.feature, fact.category))
             if not isinstance(base, int | float) or isinstance(base, bool):
                 continue
             base = float(base)
@@ -391,8 +396,9 @@ def segment_traits(facts: SegmentFacts) -> list[Trait]:
             key=rule.key,
             level=level,
             feature=feature,
-            fact=name,
+            fact=fact.name,
             value=value,
+            statistic=fact.statistic,
             description=rule.high if level == "high" else rule.low,
             attitude=rule.high_attitude if level == "high" else rule.low_attitude,
             keywords=rule.high_words if level == "high" else rule.low_words,
@@ -447,7 +453,7 @@ _USE_CUE = re.compile(
     r"favou?rite|best|go to|visit)\b",
     re.IGNORECASE,
 )
-_CHANNEL_FACT = re.compile(r"^(?P<column>.*?(?:channel|contact)[a-z]*)_(?P<value>.+)_share_pct$")
+_CHANNEL_COLUMN = re.compile(r"channel|contact")
 
 
 @dataclass(frozen=True)
@@ -500,17 +506,17 @@ def channel_use(persona: Persona) -> ChannelUse:
     """The persona's channels: shares of the segment's preferred channels, and its profile."""
     shares: dict[str, float] = {}
     facts: dict[str, str] = {}
-    for name, raw in persona.facts.statistics.items():
-        if name.endswith("_base_share_pct") or not isinstance(raw, int | float):
+    for fact in persona.facts.facts:
+        raw = fact.value
+        if fact.statistic != "label_share" or not isinstance(raw, int | float):
             continue
-        match = _CHANNEL_FACT.match(name)
-        if match is None:
+        if not _CHANNEL_COLUMN.search(slug(fact.feature or "")):
             continue
-        channel = _canonical_channel(match["value"])
+        channel = _canonical_channel(slug(fact.category or ""))
         if channel is None:
             continue
         shares[channel] = shares.get(channel, 0.0) + float(raw)
-        facts.setdefault(channel, name)
+        facts.setdefault(channel, fact.name)
     profile: set[str] = set()
     for item in persona.channels:
         profile |= channels_in(item.text)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persona.config import Settings
+from persona.llm import describe_provider
 
 __all__ = ["Check", "diagnose"]
 
@@ -50,7 +51,6 @@ def package_versions() -> dict[str, str | None]:
 
 def diagnose(settings: Settings) -> list[Check]:
     """Every check, in the order a user should read them. Never raises for a missing part."""
-    from persona.llm import describe_provider
 
     checks: list[Check] = []
     home = settings.home

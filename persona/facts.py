@@ -69,7 +69,7 @@ class NumberMention:
 
 
 def build_facts(segment: StoredSegment) -> SegmentFacts:
-    """The facts block of ``segment``: size, share and its named statistics, verbatim."""
+    """The facts block of ``segment``: size, share and its statistics, verbatim and typed."""
     return SegmentFacts(
         segment_id=segment.id,
         segment_index=segment.segment_index,
@@ -77,6 +77,7 @@ def build_facts(segment: StoredSegment) -> SegmentFacts:
         size=segment.size,
         share=segment.share,
         statistics=dict(segment.facts),
+        facts=segment.typed_facts,
     )
 
 

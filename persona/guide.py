@@ -13,19 +13,21 @@ be edited by hand (``edited`` is then set and regeneration leaves them alone).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from persona.errors import GenerationError, PersonaError
 from persona.facts import invented_numbers
-from persona.generate import get_persona, model_name
+from persona.generate import model_name
 from persona.models import GuideDraft, GuideQuestion, InterviewGuide, Persona
+from persona.personas import get_persona
+from persona.repos import interviews as interview_repo
 from persona.safe_text import strip_invisible
-from persona.store import dumps, utc_now
+from persona.structured import generate_structured
+from persona.text import clip
 from prompts import render
 
 if TYPE_CHECKING:
@@ -151,9 +153,7 @@ def build_guide(persona: Persona, persona_id: int) -> InterviewGuide:
 
 
 def _quoted(text: str, field: str) -> str:
-    clean = " ".join(strip_invisible(text).split()).rstrip(".!?")
-    if len(clean) > 90:
-        clean = clean[:89].rsplit(" ", 1)[0] + "…"
+    clean = clip(strip_invisible(text).rstrip(".!? \n\t"), 90)
     if field != "channels":
         clean = clean[:1].lower() + clean[1:] if clean[1:2].islower() else clean
     return clean.replace("“", "'").replace("”", "'").replace("?", "")
@@ -170,17 +170,15 @@ def get_guide(
     only if it still passes :func:`question_problems` and invents no number.
     """
     current = get_persona(services, persona_id)
-    row = services.store.query_one(
-        "SELECT questions_json, edited FROM guides WHERE persona_id = ?", (persona_id,)
-    )
-    if row is not None and not refresh:
-        payload = json.loads(row["questions_json"])
-        if bool(row["edited"]) or payload.get("version") == current.version:
-            return _from_payload(persona_id, current.persona.name, payload, bool(row["edited"]))
+    stored = interview_repo.load_guide(services.store, persona_id, current.persona.name)
+    if stored is not None and not refresh:
+        guide, built_from = stored
+        if guide.edited or built_from == current.version:
+            return guide
     guide = build_guide(current.persona, persona_id)
     if rephrase:
         guide = _rephrase(services, current.persona, guide)
-    _store(services, persona_id, guide, current.version, edited=False)
+    interview_repo.store_guide(services.store, persona_id, guide, current.version, edited=False)
     return guide
 
 
@@ -220,42 +218,11 @@ def save_guide(
         edited=True,
         phrased_by="user",
     )
-    _store(services, persona_id, guide, current.version, edited=True)
+    interview_repo.store_guide(services.store, persona_id, guide, current.version, edited=True)
     return guide
 
 
-def _store(
-    services: Services, persona_id: int, guide: InterviewGuide, version: int, *, edited: bool
-) -> None:
-    payload = {
-        "version": version,
-        "phrased_by": guide.phrased_by,
-        "questions": [q.model_dump(mode="json", exclude_none=True) for q in guide.questions],
-    }
-    with services.store.transaction() as db:
-        db.execute(
-            "INSERT INTO guides (persona_id, questions_json, edited, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (persona_id) DO UPDATE SET "
-            "questions_json = excluded.questions_json, edited = excluded.edited, "
-            "updated_at = excluded.updated_at",
-            (persona_id, dumps(payload), int(edited), utc_now()),
-        )
-
-
-def _from_payload(
-    persona_id: int, name: str, payload: dict[str, Any], edited: bool
-) -> InterviewGuide:
-    return InterviewGuide(
-        persona_id=persona_id,
-        persona_name=name,
-        questions=[GuideQuestion.model_validate(q) for q in payload["questions"]],
-        edited=edited,
-        phrased_by=str(payload.get("phrased_by", "templates")),
-    )
-
-
 def _rephrase(services: Services, persona: Persona, guide: InterviewGuide) -> InterviewGuide:
-    from persona.structured import generate_structured
 
     model = services.chat_model()
     messages = [

@@ -25,9 +25,7 @@ mask "Rose" or "Will" in every document); see "Privacy" in the README.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from persona.privacy import contains_pii, scrub_text
+from persona.repos import identifiers as identifier_repo
 from persona.store import Store
 
 __all__ = [
@@ -44,9 +43,6 @@ __all__ = [
     "KnownIdentifiers",
     "identifier_rows",
     "known_identifiers",
-    "project_salt",
-    "record_identifiers",
-    "recorded_count",
     "scrub_all",
 ]
 
@@ -113,22 +109,6 @@ def _digest(salt: bytes, normal: str) -> int:
     return int.from_bytes(raw, "big", signed=True)
 
 
-def project_salt(store: Store, project_id: int) -> bytes:
-    """The project's random digest key, created on first use."""
-    row = store.query_one("SELECT salt FROM identifier_salts WHERE project_id = ?", (project_id,))
-    if row is None:
-        with store.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO identifier_salts (project_id, salt) VALUES (?, ?)",
-                (project_id, os.urandom(16)),
-            )
-        row = store.query_one(
-            "SELECT salt FROM identifier_salts WHERE project_id = ?", (project_id,)
-        )
-    assert row is not None
-    return bytes(row["salt"])
-
-
 def _column_values(series: pd.Series) -> Iterable[str]:
     values = series.dropna().astype(str).unique()
     sample = values[:200]
@@ -161,37 +141,6 @@ def identifier_rows(
                 if n_words > 1:
                     rows[("start", _digest(salt, normal.split(" ", 1)[0]))] = 0
     return [(kind, digest, n) for (kind, digest), n in rows.items()]
-
-
-def record_identifiers(
-    db: sqlite3.Connection, project_id: int, rows: Iterable[tuple[str, int, int]]
-) -> int:
-    """Insert :func:`identifier_rows` into the caller's transaction; returns how many were new.
-
-    Known ones are skipped. The project's ``recorded`` counter grows by the new
-    ones, so readers can tell cheaply whether anything changed.
-    """
-    before = db.total_changes
-    db.executemany(
-        "INSERT OR IGNORE INTO known_identifiers (project_id, kind, digest, n_words) "
-        "VALUES (?, ?, ?, ?)",
-        [(project_id, kind, digest, n) for kind, digest, n in rows],
-    )
-    added = db.total_changes - before
-    if added:
-        db.execute(
-            "UPDATE identifier_salts SET recorded = recorded + ? WHERE project_id = ?",
-            (added, project_id),
-        )
-    return added
-
-
-def recorded_count(store: Store, project_id: int) -> int:
-    """How many digests the project has recorded (0 before its first table)."""
-    row = store.query_one(
-        "SELECT recorded FROM identifier_salts WHERE project_id = ?", (project_id,)
-    )
-    return int(row["recorded"]) if row is not None else 0
 
 
 def _single_candidate(word: str) -> bool:
@@ -265,23 +214,16 @@ class KnownIdentifiers:
 
 def known_identifiers(store: Store, project_id: int) -> KnownIdentifiers:
     """Load the project's recorded digests (empty when none were recorded)."""
-    rows = store.query(
-        "SELECT kind, digest, n_words FROM known_identifiers WHERE project_id = ? "
-        "AND kind != 'start' ORDER BY digest",
-        (project_id,),
-    )
+    rows = identifier_repo.value_digests(store, project_id)
     if not rows:
         return KnownIdentifiers()
-    starts = store.query(
-        "SELECT digest FROM known_identifiers WHERE project_id = ? AND kind = 'start'",
-        (project_id,),
-    )
+    starts = identifier_repo.start_digests(store, project_id)
     return KnownIdentifiers(
-        salt=project_salt(store, project_id),
-        digests=np.fromiter((r["digest"] for r in rows), dtype=np.int64, count=len(rows)),
-        kinds=np.array([r["kind"] for r in rows], dtype=object),
-        starts=frozenset(int(r["digest"]) for r in starts),
-        window_sizes=tuple(sorted({int(r["n_words"]) for r in rows} - {1}, reverse=True)),
+        salt=identifier_repo.project_salt(store, project_id),
+        digests=np.fromiter((digest for _k, digest, _n in rows), dtype=np.int64, count=len(rows)),
+        kinds=np.array([kind for kind, _d, _n in rows], dtype=object),
+        starts=starts,
+        window_sizes=tuple(sorted({n for _k, _d, n in rows} - {1}, reverse=True)),
     )
 
 

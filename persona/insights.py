@@ -29,7 +29,6 @@ nothing); briefs are stored in ``insight_briefs``.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,13 +40,23 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
+from persona.exports import write_export
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
-from persona.generate import get_persona
 from persona.interview.prompt import TokenCounter
-from persona.interview.records import Source, decode_flags
+from persona.knowledge import get_chunk
+from persona.llm import capabilities
 from persona.models import Persona
-from persona.safe_text import escape_html, neutralize_markdown, strip_invisible
-from persona.store import dumps, utc_now, write_export
+from persona.personas import get_persona
+from persona.render import render_html as render_page
+from persona.repos import briefs as brief_repo
+from persona.repos import interviews as interview_repo
+from persona.repos import panels as panel_repo
+from persona.repos.briefs import BriefSummary
+from persona.repos.interviews import Source
+from persona.safe_text import neutralize_markdown, strip_invisible
+from persona.store import utc_now
+from persona.structured import generate_structured
+from persona.text import clip, synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -92,11 +101,7 @@ TIER_MEANING: dict[str, str] = {
     "document-backed": "linked to company documents, not to statistics",
     "simulated-only": "said only by simulated personas: a hypothesis",
 }
-SYNTHETIC_LABEL = (
-    "Synthetic research: this brief summarises interviews with AI-simulated personas built "
-    "from aggregate customer data. It is not evidence from real customers; validate it "
-    "before acting on it."
-)
+SYNTHETIC_LABEL = synthetic_label("research")
 MAX_ITEMS = 4
 ANSWER_CHARS = 400
 QUOTE_CHARS = 240
@@ -202,16 +207,6 @@ class InsightBrief(BaseModel):
         return [item for _name, items in self.sections() for item in items]
 
 
-@dataclass(frozen=True)
-class BriefSummary:
-    """A row of :func:`list_briefs`."""
-
-    id: int
-    title: str
-    model: str
-    created_at: str
-
-
 # What the model fills in: short texts that cite answer ids, nothing else.
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 _Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16)]
@@ -263,38 +258,26 @@ class _Answer:
 
 
 def _interview_answers(services: Services, interview_id: int) -> list[_Answer]:
-    row = services.store.query_one(
-        "SELECT * FROM interviews WHERE id = ? AND project_id = ?",
-        (interview_id, services.project_id),
-    )
+    row = interview_repo.find_interview(services.store, services.project_id, interview_id)
     if row is None:
         raise NotFoundError("interview", interview_id, hint="List sessions: `persona interviews`.")
-    persona = get_persona(services, int(row["persona_id"]), int(row["persona_version"])).persona
-    rows = services.store.query(
-        "SELECT a.id, a.content, a.flags_json, q.content AS question, q.flags_json AS qflags "
-        "FROM turns a JOIN turns q ON q.interview_id = a.interview_id AND q.turn_no = a.turn_no "
-        "AND q.role = 'user' WHERE a.interview_id = ? AND a.role = 'assistant' "
-        "AND a.status = 'complete' AND q.status = 'complete' ORDER BY a.turn_no",
-        (interview_id,),
-    )
+    persona = get_persona(services, row.persona_id, row.persona_version).persona
     out = []
-    for r in rows:
-        question_flags, _ = decode_flags(r["qflags"])
-        if any(f.kind == "override" for f in question_flags):
+    for r in interview_repo.answered_turns(services.store, interview_id):
+        if any(f.kind == "override" for f in r.question_flags):
             continue
-        flags, sources = decode_flags(r["flags_json"])
-        if any(f.kind == "empty" for f in flags):
+        if any(f.kind == "empty" for f in r.flags):
             continue
         out.append(
             _Answer(
-                ref=f"T{int(r['id'])}",
-                persona_id=int(row["persona_id"]),
+                ref=f"T{r.turn_id}",
+                persona_id=row.persona_id,
                 persona=persona,
-                question=str(r["question"]),
-                text=str(r["content"]),
-                flags=flags,
-                sources=sources,
-                turn_id=int(r["id"]),
+                question=r.question,
+                text=r.answer,
+                flags=r.flags,
+                sources=r.sources,
+                turn_id=r.turn_id,
                 interview_id=interview_id,
             )
         )
@@ -302,32 +285,26 @@ def _interview_answers(services: Services, interview_id: int) -> list[_Answer]:
 
 
 def _panel_answers(services: Services, panel_id: int) -> list[_Answer]:
-    row = services.store.query_one(
-        "SELECT * FROM panels WHERE id = ? AND project_id = ?", (panel_id, services.project_id)
-    )
+    row = panel_repo.find_panel(services.store, services.project_id, panel_id)
     if row is None:
         raise NotFoundError("panel", panel_id, hint="List panels with `persona panel --list`.")
-    rows = services.store.query(
-        "SELECT * FROM panel_answers WHERE panel_id = ? ORDER BY persona_id", (panel_id,)
-    )
     out = []
-    for r in rows:
-        flags, sources = decode_flags(r["flags_json"])
-        if any(f.kind in ("override", "empty") for f in flags):
+    for r in panel_repo.panel_answers(services.store, panel_id):
+        if any(f.kind in ("override", "empty") for f in r.flags):
             continue
         try:
-            persona = get_persona(services, int(r["persona_id"])).persona
+            persona = get_persona(services, r.persona_id).persona
         except NotFoundError:
             continue
         out.append(
             _Answer(
-                ref=f"P{panel_id}.{int(r['persona_id'])}",
-                persona_id=int(r["persona_id"]),
+                ref=f"P{panel_id}.{r.persona_id}",
+                persona_id=r.persona_id,
                 persona=persona,
-                question=str(row["question"]),
-                text=str(r["answer"]),
-                flags=flags,
-                sources=sources,
+                question=row.question,
+                text=r.answer,
+                flags=r.flags,
+                sources=r.sources,
                 panel_id=panel_id,
             )
         )
@@ -352,19 +329,8 @@ def compile_brief(
     provider errors when the model cannot be reached.
     """
     if interview_ids is None and panel_ids is None:
-        interview_ids = [
-            int(r["id"])
-            for r in services.store.query(
-                "SELECT id FROM interviews WHERE project_id = ? ORDER BY id",
-                (services.project_id,),
-            )
-        ]
-        panel_ids = [
-            int(r["id"])
-            for r in services.store.query(
-                "SELECT id FROM panels WHERE project_id = ? ORDER BY id", (services.project_id,)
-            )
-        ]
+        interview_ids = interview_repo.interview_ids(services.store, services.project_id)
+        panel_ids = panel_repo.panel_ids(services.store, services.project_id)
     interviews = list(dict.fromkeys(interview_ids or []))
     panels = list(dict.fromkeys(panel_ids or []))
     answers = [a for i in interviews for a in _interview_answers(services, i)]
@@ -456,7 +422,6 @@ def _model_label(model: object) -> str:
 def _load_chunks(services: Services, answer: _Answer) -> None:
     if not answer.sources:
         return
-    from persona.knowledge import get_chunk
 
     for source in answer.sources:
         citation = get_chunk(services.store, services.settings, source.chunk_id)
@@ -470,7 +435,7 @@ def _fit_answers(
     """Answers for the prompt, round-robin across personas, within the context budget."""
     counter = TokenCounter(model)
     settings = services.settings
-    budget = settings.llm_context - settings.llm_max_tokens - 48
+    budget = capabilities(model).token_budget(settings.llm_context, settings.llm_max_tokens, 48)
     budget -= counter(render("insights.system", max_items=MAX_ITEMS, example_ref="T1")) + 200
     queues: dict[int, list[_Answer]] = {}
     for answer in answers:
@@ -501,7 +466,6 @@ def _draft(
     services: Services, model: BaseChatModel, answers: list[_Answer], notes: list[str]
 ) -> BriefDraft | None:
     """The model's synthesis, validated and repaired; ``None`` when nothing usable came back."""
-    from persona.structured import generate_structured
 
     if not answers:
         return None
@@ -705,8 +669,7 @@ def _quote(text: str, answer: _Answer) -> Quote:
 
 
 def _clip(text: str, limit: int) -> str:
-    clean = " ".join(strip_invisible(text).split())
-    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(strip_invisible(text), limit)
 
 
 # --------------------------------------------------------------------------- fallback
@@ -755,44 +718,29 @@ def _hypotheses(sections: dict[str, list[Insight]]) -> list[str]:
 
 
 def _save(services: Services, brief: InsightBrief) -> InsightBrief:
-    with services.store.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO insight_briefs (project_id, title, data_json, model, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (services.project_id, brief.title, "{}", brief.model, brief.created_at),
-        )
-        brief_id = int(cursor.lastrowid or 0)
-        brief = brief.model_copy(update={"id": brief_id})
-        db.execute(
-            "UPDATE insight_briefs SET data_json = ? WHERE id = ?",
-            (dumps(brief.model_dump(mode="json")), brief_id),
-        )
-    return brief
+    return brief_repo.save_brief(
+        services.store,
+        services.project_id,
+        brief,
+        title=brief.title,
+        model=brief.model,
+        created_at=brief.created_at,
+    )
 
 
 def get_brief(services: Services, brief_id: int) -> InsightBrief:
     """A stored brief."""
-    row = services.store.query_one(
-        "SELECT data_json FROM insight_briefs WHERE id = ? AND project_id = ?",
-        (brief_id, services.project_id),
-    )
-    if row is None:
+    brief = brief_repo.get_brief(services.store, services.project_id, brief_id, InsightBrief)
+    if brief is None:
         raise NotFoundError(
             "insight brief", brief_id, hint="List briefs: `persona insights --list`."
         )
-    return InsightBrief.model_validate_json(row["data_json"])
+    return brief
 
 
 def list_briefs(services: Services) -> list[BriefSummary]:
     """Every brief of the project, oldest first."""
-    rows = services.store.query(
-        "SELECT id, title, model, created_at FROM insight_briefs WHERE project_id = ? ORDER BY id",
-        (services.project_id,),
-    )
-    return [
-        BriefSummary(int(r["id"]), str(r["title"]), str(r["model"]), str(r["created_at"]))
-        for r in rows
-    ]
+    return brief_repo.list_briefs(services.store, services.project_id)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -852,71 +800,15 @@ def render_markdown(brief: InsightBrief) -> str:
     return "\n".join(lines) + "\n"
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;
-color:#1d1d1f;line-height:1.5}
-.label{background:#fff4ce;border:1px solid #e0c45c;padding:.75rem 1rem;border-radius:6px}
-.tier{font-size:.8em;padding:.1em .5em;border-radius:4px;white-space:nowrap}
-.data-backed{background:#d7f0dd}.document-backed{background:#dde8fb}
-.simulated-only{background:#f1e0e0}
-blockquote{margin:.25rem 0 .25rem 1rem;color:#444}.basis{color:#555;font-size:.9em}
-.meta{color:#555}
-"""
-
-
 def render_html(brief: InsightBrief) -> str:
     """The brief as one standalone HTML page: escaped text, no script, loads nothing."""
-    e = escape_html
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="referrer" content="no-referrer">',
-        f"<title>{e(brief.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(brief.title)}</h1>",
-        f'<p class="label"><strong>{e(brief.label)}</strong></p>',
-        f'<p class="meta">Compiled {e(brief.created_at[:16].replace("T", " "))} UTC by '
-        f"{e(brief.model)} from {len(brief.interview_ids)} interview(s) and "
-        f"{len(brief.panel_ids)} panel(s).</p>",
-        '<p class="meta">Personas: '
-        + "; ".join(f"{e(p.name)} ({p.share * 100:.0f}% of customers)" for p in brief.personas)
-        + "</p>",
-        "<ul>"
-        + "".join(
-            f'<li><span class="tier {tier}">{tier}</span> {html.escape(meaning)}</li>'
-            for tier, meaning in TIER_MEANING.items()
-        )
-        + "</ul>",
-    ]
-    for name, items in brief.sections():
-        parts.append(f"<h2>{CATEGORIES[name]}</h2>")
-        if not items:
-            parts.append("<p>None.</p>")
-            continue
-        parts.append("<ol>")
-        for item in items:
-            quotes = "".join(
-                f"<blockquote>“{e(q.text)}” — {e(q.persona_name)}, {e(_source_label(q))}"
-                f"{' (flagged)' if q.flagged else ''}</blockquote>"
-                for q in item.quotes
-            )
-            parts.append(
-                f'<li><span class="tier {item.tier}">{item.tier}</span> {e(item.text)} '
-                f"<em>(weight {item.weight * 100:.0f}%: {e(', '.join(item.personas))})</em>"
-                f'<div class="basis">Basis: {e("; ".join(item.basis))}</div>{quotes}</li>'
-            )
-        parts.append("</ol>")
-    parts.append("<h2>Hypotheses to validate with real customers</h2>")
-    if brief.hypotheses:
-        parts.append("<ul>" + "".join(f"<li>{e(h)}</li>" for h in brief.hypotheses) + "</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    if brief.notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in brief.notes))
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_page(
+        "insight_brief",
+        brief=brief,
+        tiers=TIER_MEANING,
+        categories=CATEGORIES,
+        source_label=_source_label,
+    )
 
 
 def render_json(brief: InsightBrief) -> str:

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from segments.facts import Fact
+
 __all__ = [
     "EDITABLE_FIELDS",
     "ITEM_FIELDS",
@@ -156,6 +158,9 @@ class SegmentFacts(BaseModel):
     size: int = Field(ge=0)
     share: float = Field(ge=0.0, le=1.0)
     statistics: dict[str, float | int | str] = Field(default_factory=dict)
+    """The flat name → value view: the facts block a model sees, and what numbers match."""
+    facts: list[Fact] = Field(default_factory=list)
+    """The same statistics typed (which statistic of which feature), for code to read."""
 
 
 # --------------------------------------------------------------------------- persona

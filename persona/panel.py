@@ -25,15 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from persona.consistency import Flag, check_answer
 from persona.errors import ExportError, NotFoundError, PersonaError
-from persona.generate import get_persona, list_personas
+from persona.exports import write_export
 from persona.interview.override import override_attempt
 from persona.interview.prompt import TokenCounter, build_messages, refusal, system_prompt
-from persona.interview.records import Source, decode_flags, encode_flags
 from persona.interview.session import clean_question, fit_question, retrieve
-from persona.llm import invoke_text
+from persona.llm import capabilities, invoke_text
 from persona.models import Persona
+from persona.personas import get_persona, list_personas
+from persona.repos import panels as panel_repo
+from persona.repos.interviews import Source
 from persona.safe_text import neutralize_markdown, strip_invisible
-from persona.store import utc_now, write_export
+from persona.text import csv_cell, synthetic_label
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -42,13 +44,11 @@ if TYPE_CHECKING:
     from persona.services import Services
 
 __all__ = [
-    "FORMULA_PREFIXES",
     "SYNTHETIC_NOTE",
     "PanelAnswer",
     "PanelFormat",
     "PanelResult",
     "ask_panel",
-    "csv_cell",
     "export_panel",
     "get_panel",
     "list_panels",
@@ -58,13 +58,7 @@ __all__ = [
 
 PanelFormat = Literal["csv", "md"]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-"""First characters that make a spreadsheet read a cell as a formula (OWASP, CWE-1236)."""
-
-SYNTHETIC_NOTE = (
-    "Synthetic research: these answers were simulated by AI personas built from aggregate "
-    "customer data. They are hypotheses, not statements by real customers."
-)
+SYNTHETIC_NOTE = synthetic_label("research")
 
 
 class PanelAnswer(BaseModel):
@@ -131,13 +125,7 @@ def ask_panel(
             hint="Segment the customer table and generate personas first.",
         )
     personas = {pid: get_persona(services, pid).persona for pid in ids}
-    with services.store.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO panels (project_id, question, created_at) VALUES (?, ?, ?)",
-            (services.project_id, text, utc_now()),
-        )
-    assert cursor.lastrowid is not None
-    panel_id = int(cursor.lastrowid)
+    panel_id = panel_repo.create_panel(services.store, services.project_id, text)
     attempt = override_attempt(text)
     citations = [] if attempt is not None else retrieve(services, text)
     model = services.chat_model() if attempt is None else None
@@ -145,9 +133,8 @@ def ask_panel(
     def answer_one(pid: int) -> PanelAnswer:
         return _answer(services, model, panel_id, pid, personas[pid], text, citations, attempt)
 
-    concurrent = services.settings.resolved_provider == "openai" and len(ids) > 1 and model
-    if concurrent:
-        workers = max(1, min(services.settings.llm_concurrency, len(ids)))
+    workers = capabilities(model).workers(services.settings.llm_concurrency, len(ids))
+    if workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="panel") as pool:
             for answer in pool.map(answer_one, ids):
                 if on_answer is not None:
@@ -190,12 +177,7 @@ def _answer(
         flags = [] if answer else [Flag(kind="empty", message="The model gave no answer.")]
         answer = answer or "I don't know."
         flags += check_answer(answer, persona, question=question)
-    with services.store.transaction() as db:
-        db.execute(
-            "INSERT INTO panel_answers (panel_id, persona_id, answer, flags_json, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (panel_id, persona_id) DO NOTHING",
-            (panel_id, persona_id, answer, encode_flags(flags, used), utc_now()),
-        )
+    panel_repo.save_answer(services.store, panel_id, persona_id, answer, flags, used)
     return PanelAnswer(
         persona_id=persona_id,
         persona_name=persona.name,
@@ -212,37 +194,28 @@ def _answer(
 
 def get_panel(services: Services, panel_id: int) -> PanelResult:
     """A stored panel with its answers, largest segment first."""
-    row = services.store.query_one(
-        "SELECT * FROM panels WHERE id = ? AND project_id = ?", (panel_id, services.project_id)
-    )
+    row = panel_repo.find_panel(services.store, services.project_id, panel_id)
     if row is None:
         raise NotFoundError("panel", panel_id, hint="List panels with `persona panel --list`.")
-    rows = services.store.query(
-        "SELECT a.*, p.name FROM panel_answers a JOIN personas p ON p.id = a.persona_id "
-        "WHERE a.panel_id = ?",
-        (panel_id,),
-    )
     answers = []
-    for answer in rows:
-        persona = _persona_or_none(services, int(answer["persona_id"]))
-        flags, sources = decode_flags(answer["flags_json"])
+    for answer in panel_repo.panel_answers(services.store, panel_id):
+        persona = _persona_or_none(services, answer.persona_id)
         answers.append(
             PanelAnswer(
-                persona_id=int(answer["persona_id"]),
-                persona_name=str(answer["name"]),
+                persona_id=answer.persona_id,
+                persona_name=answer.persona_name,
                 segment_label=persona.facts.label if persona else "",
                 share=persona.facts.share if persona else 0.0,
-                answer=str(answer["answer"]),
-                flags=list(flags),
-                sources=[s.chunk_id for s in sources],
-                created_at=str(answer["created_at"]),
+                answer=answer.answer,
+                flags=list(answer.flags),
+                sources=[s.chunk_id for s in answer.sources],
+                created_at=answer.created_at,
             )
         )
     answers.sort(key=lambda a: (-a.share, a.persona_id))
     return PanelResult(
-        id=panel_id, question=str(row["question"]), created_at=str(row["created_at"]),
-        answers=answers,
-    )  # fmt: skip
+        id=panel_id, question=row.question, created_at=row.created_at, answers=answers
+    )
 
 
 def _persona_or_none(services: Services, persona_id: int) -> Persona | None:
@@ -254,25 +227,12 @@ def _persona_or_none(services: Services, persona_id: int) -> Persona | None:
 
 def list_panels(services: Services) -> list[PanelResult]:
     """Every panel of the project with its answers, oldest first."""
-    rows = services.store.query(
-        "SELECT id FROM panels WHERE project_id = ? ORDER BY id", (services.project_id,)
-    )
-    return [get_panel(services, int(r["id"])) for r in rows]
+    return [
+        get_panel(services, i) for i in panel_repo.panel_ids(services.store, services.project_id)
+    ]
 
 
 # --------------------------------------------------------------------------- exports
-
-
-def csv_cell(value: object) -> str:
-    """``value`` as a CSV cell no spreadsheet will evaluate.
-
-    A cell starting with ``= + - @``, tab, carriage return or NUL (also after
-    leading spaces, which some spreadsheets trim) gets a leading apostrophe.
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES) or text.lstrip(" ").startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _as_list(results: PanelResult | Sequence[PanelResult]) -> list[PanelResult]:

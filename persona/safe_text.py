@@ -6,8 +6,9 @@ image a Markdown renderer fetches on display. Everything a model wrote passes
 through :func:`neutralize_markdown` before it is put in Markdown and through
 :func:`escape_html` before it is put in HTML.
 
-Both also drop invisible characters (zero-width, bidirectional overrides,
-Unicode tag characters) that can hide text from a reader.
+Both also drop invisible characters (:func:`persona.text.strip_invisible`: the
+whole Unicode format category, soft hyphens and tag characters included) that
+can hide text from a reader.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ from __future__ import annotations
 import html
 import re
 
+from persona.text import strip_invisible
+
 __all__ = ["defang_urls", "escape_html", "neutralize_markdown", "strip_invisible"]
 
-# Control characters except tab/newline, zero-width and bidi controls, the BOM,
-# and the Unicode "tag" block used to smuggle invisible instructions.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
-    "\ufeff\U000e0000-\U000e007f]"
-)
 # Anything a renderer could turn into a link or fetch: schemes, protocol-relative
 # and www. addresses. Matched greedily up to whitespace or a closing bracket.
 _URL = re.compile(
@@ -38,11 +35,6 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~&#$])")
 _BLOCK_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
 
 LINK_REMOVED = "(link removed)"
-
-
-def strip_invisible(text: str) -> str:
-    """Remove control, zero-width, bidi-override and tag characters."""
-    return _INVISIBLE.sub("", text)
 
 
 def defang_urls(text: str) -> str:

@@ -1,7 +1,8 @@
 """Segment a customer table and keep the result in the workspace.
 
 The numbers come from :mod:`segments`; this module only loads the file, runs
-:func:`segments.fit_segments`, and stores the profiles (aggregates) and the
+:func:`segments.fit_segments`, and stores (through :mod:`persona.repos.segmentations`,
+the only owner of these tables) the profiles (aggregates) and the
 customer → segment labels (which never leave SQLite) in one transaction, with
 the digests of the table's customer ids and names, which are then masked in the
 project's documents (:mod:`persona.identifiers`).
@@ -9,10 +10,7 @@ project's documents (:mod:`persona.identifiers`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,44 +18,27 @@ from typing import Any
 
 import segments
 from persona.errors import NotFoundError
-from persona.identifiers import identifier_rows, project_salt, record_identifiers
+from persona.identifiers import identifier_rows
 from persona.knowledge.manage import scrub_known_identifiers
+from persona.repos import segmentations as repo
+from persona.repos.identifiers import project_salt, record_identifiers
+from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
-from persona.store import dumps, utc_now
+from persona.store import utc_now
 
 __all__ = [
+    "SavedModel",
     "SegmentationRun",
     "StoredSegment",
     "assign_new_customers",
+    "get_segment",
     "latest_segmentation",
+    "load_assignment_model",
     "load_segments",
     "run_segmentation",
 ]
 
 Progress = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class StoredSegment:
-    """One segment as stored: its database id and its profile (aggregates only)."""
-
-    id: int
-    segmentation_id: int
-    segment_index: int
-    label: str
-    size: int
-    share: float
-    profile: dict[str, Any]
-
-    @property
-    def facts(self) -> dict[str, Any]:
-        """Named statistics a persona may cite (``profile["facts"]``)."""
-        return dict(self.profile.get("facts", {}))
-
-    @property
-    def scorecard(self) -> dict[str, Any]:
-        """The six-criteria verdicts for this segment."""
-        return dict(self.profile.get("scorecard", {}))
 
 
 @dataclass(frozen=True)
@@ -158,97 +139,90 @@ def _save(
         data["facts"] = profile.facts()
         profiles.append((profile, data))
     labels = [(str(customer), int(segment)) for customer, segment in result.labels.items()]
-    # The fitted result (pipeline + assignment model) is kept so new customers can be
-    # assigned later; it is our own data in our own database, never user-supplied pickle.
-    model_blob = pickle.dumps(result)
+    # What assigning new customers needs, as versioned data (no pickle: see segments.state).
+    state = result.model_state()
     with services.store.transaction() as db:
-        dataset_id = db.execute(
-            "INSERT INTO datasets (project_id, name, source, sha256, n_rows, n_columns, "
-            "roles_json, warnings_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                project_id,
-                path.name,
-                str(path),
-                digest,
-                len(frame),
-                frame.shape[1],
-                dumps(result.roles),
-                dumps(warnings),
-                now,
-            ),
-        ).lastrowid
-        segmentation_id = db.execute(
-            "INSERT INTO segmentations (project_id, dataset_id, algorithm, k, params_json, "
-            "result_json, model_blob, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                project_id,
-                dataset_id,
-                algorithm,
-                int(result.k),
-                dumps({"k": str(k), "algorithm": algorithm}),
-                json.dumps(result.to_dict(), ensure_ascii=False, default=str),
-                model_blob,
-                now,
-            ),
-        ).lastrowid
-        for profile, data in profiles:
-            db.execute(
-                "INSERT INTO segments (segmentation_id, segment_index, label, size, share, "
-                "profile_json) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    segmentation_id,
-                    int(profile.segment_id),
-                    profile.label,
-                    int(profile.size),
-                    float(profile.share),
-                    json.dumps(data, ensure_ascii=False, default=str),
-                ),
-            )
-        db.executemany(
-            "INSERT INTO segment_labels (segmentation_id, customer_id, segment_index) "
-            "VALUES (?, ?, ?)",
-            [(segmentation_id, customer, segment) for customer, segment in labels],
+        dataset_id = repo.insert_dataset(
+            db,
+            project_id,
+            name=path.name,
+            source=str(path),
+            sha256=digest,
+            n_rows=len(frame),
+            n_columns=frame.shape[1],
+            roles=result.roles,
+            warnings=warnings,
+            created_at=now,
         )
+        segmentation_id = repo.insert_segmentation(
+            db,
+            project_id,
+            dataset_id,
+            algorithm=algorithm,
+            k=int(result.k),
+            params={"k": str(k), "algorithm": algorithm},
+            result=result.to_dict(),
+            model_state=state,
+            created_at=now,
+        )
+        for profile, data in profiles:
+            repo.insert_segment(
+                db,
+                segmentation_id,
+                segment_index=int(profile.segment_id),
+                label=profile.label,
+                size=int(profile.size),
+                share=float(profile.share),
+                profile=data,
+            )
+        repo.insert_labels(db, segmentation_id, labels)
         added = record_identifiers(db, project_id, known)
-    assert dataset_id is not None and segmentation_id is not None
-    return int(dataset_id), int(segmentation_id), added
+    return dataset_id, segmentation_id, added
 
 
 def latest_segmentation(services: Services) -> int:
     """Id of the project's most recent segmentation, or :class:`NotFoundError`."""
-    row = services.store.query_one(
-        "SELECT id FROM segmentations WHERE project_id = ? ORDER BY id DESC LIMIT 1",
-        (services.project_id,),
-    )
-    if row is None:
+    found = repo.latest_segmentation_id(services.store, services.project_id)
+    if found is None:
         raise NotFoundError(
             "segmentation",
             services.settings.project,
             hint="Segment a customer table first: `persona segment customers.csv`.",
         )
-    return int(row["id"])
+    return found
 
 
 def load_segments(services: Services, segmentation_id: int | None = None) -> list[StoredSegment]:
     """Segments of ``segmentation_id`` (default: the latest), ordered by index."""
     if segmentation_id is None:
         segmentation_id = latest_segmentation(services)
-    rows = services.store.query(
-        "SELECT * FROM segments WHERE segmentation_id = ? ORDER BY segment_index",
-        (segmentation_id,),
-    )
-    return [
-        StoredSegment(
-            id=int(r["id"]),
-            segmentation_id=int(r["segmentation_id"]),
-            segment_index=int(r["segment_index"]),
-            label=str(r["label"]),
-            size=int(r["size"]),
-            share=float(r["share"]),
-            profile=json.loads(r["profile_json"]),
+    return repo.list_segments(services.store, segmentation_id)
+
+
+def get_segment(services: Services, segment_id: int) -> StoredSegment:
+    """One stored segment by its database id, or :class:`NotFoundError`."""
+    return repo.get_segment(services.store, segment_id)
+
+
+def load_assignment_model(
+    services: Services, segmentation_id: int | None = None
+) -> tuple[segments.AssignmentModel, SavedModel]:
+    """The saved assignment model of ``segmentation_id`` (default: the latest), rebuilt.
+
+    Raises:
+        NotFoundError: no such segmentation.
+        ModelStateError: the model was not carried over from an older workspace, or
+            its state cannot be read; the message says to segment the table again.
+    """
+    if segmentation_id is None:
+        segmentation_id = latest_segmentation(services)
+    saved = repo.saved_model(services.store, segmentation_id)
+    if saved.state is None:
+        raise segments.ModelStateError(
+            f"segmentation #{segmentation_id} was saved by an older version whose model "
+            "could not be carried over."
         )
-        for r in rows
-    ]
+    return segments.load_model(saved.state), saved
 
 
 def _sha256(path: Path) -> str:
@@ -267,23 +241,15 @@ def assign_new_customers(
     Returns the written path, the assignment model's cross-validated accuracy, and the
     number of customers assigned.
     """
-    if segmentation_id is None:
-        segmentation_id = latest_segmentation(services)
-    row = services.store.query_one(
-        "SELECT model_blob FROM segmentations WHERE id = ?", (segmentation_id,)
-    )
-    if row is None or row["model_blob"] is None:
-        raise NotFoundError("segmentation", segmentation_id)
-    result: segments.SegmentationResult = pickle.loads(row["model_blob"])
+    model, saved = load_assignment_model(services, segmentation_id)
     loaded = segments.read_table(path, max_bytes=services.settings.max_upload_mb * 1024 * 1024)
-    labels = segments.assign_segments(result, loaded.frame)
+    labels = segments.assign_segments(model, loaded.frame)
     known = identifier_rows(
-        project_salt(services.store, services.project_id), loaded.frame, result.roles
+        project_salt(services.store, services.project_id), loaded.frame, saved.roles
     )
     with services.store.transaction() as db:
         added = record_identifiers(db, services.project_id, known)
     if added:
         scrub_known_identifiers(services.store, services.settings)
-    assigned = dataclasses.replace(result, labels=labels)
-    written = segments.export_labels_csv(assigned, output)
-    return written, float(result.assignment_accuracy), len(labels)
+    written = segments.write_labels_csv(labels, saved.segment_labels, model.id_column, output)
+    return written, saved.assignment_accuracy, len(labels)

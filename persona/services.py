@@ -11,6 +11,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from persona.config import Settings
+from persona.identifiers import known_identifiers
+from persona.llm import make_chat_model
+from persona.repos.identifiers import recorded_count
 from persona.store import Store
 
 if TYPE_CHECKING:
@@ -45,8 +48,6 @@ class Services:
     def chat_model(self) -> BaseChatModel:
         """The chat model for these settings (loaded once, then reused)."""
         if self._model is None:
-            from persona.llm import make_chat_model
-
             self._model = make_chat_model(self.settings, fake_replies=self.fake_replies)
         return self._model
 
@@ -59,7 +60,6 @@ class Services:
 
         Loaded once and again only when the project records more (a new table).
         """
-        from persona.identifiers import known_identifiers, recorded_count
 
         project_id = self.project_id
         stamp = (project_id, recorded_count(self.store, project_id))

@@ -9,17 +9,16 @@ version, one interview turn) happens in one transaction via
 The schema evolves through :data:`MIGRATIONS`, an ordered list of plain
 functions; ``PRAGMA user_version`` records how many have run.
 
-Domain modules (``knowledge``, ``generate``, ``interview`` …) keep their SQL
-next to their logic and use :meth:`Store.transaction` / :meth:`Store.query`;
-this module owns the schema, the connection rules and atomic file writes.
+The SQL of each aggregate lives in its repository (:mod:`persona.repos`), which
+uses :meth:`Store.transaction` / :meth:`Store.query`; this module owns the
+schema, the connection rules and the projects table (files: :mod:`persona.exports`).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import pickle
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,16 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from persona.errors import ExportError, NotFoundError, StoreError
+from persona.errors import NotFoundError, StoreError
+from segments.profile import stored_facts
+from segments.state import model_state
 
 __all__ = [
     "MIGRATIONS",
     "Store",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "dumps",
     "utc_now",
-    "write_export",
 ]
 
 
@@ -238,9 +236,74 @@ def _m002_known_identifiers(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_model_state(db: sqlite3.Connection) -> None:
+    """Replace each pickled segmentation model by its state as JSON, then drop the pickles.
+
+    The blobs are our own data in our own database (written by ``persona.segmentation``
+    before #18), never user-supplied, so unpickling them once here is safe. A blob that
+    no longer unpickles (a library moved on) leaves ``model_state`` NULL: the segments
+    stay readable and assigning new customers asks for a re-fit.
+    """
+    db.execute("ALTER TABLE segmentations ADD COLUMN model_state TEXT")
+    rows = db.execute(
+        "SELECT id, model_blob FROM segmentations WHERE model_blob IS NOT NULL"
+    ).fetchall()
+    for row in rows:
+        state = _state_of_pickle(row["model_blob"])
+        if state is not None:
+            db.execute(
+                "UPDATE segmentations SET model_state = ? WHERE id = ?", (dumps(state), row["id"])
+            )
+    db.execute("ALTER TABLE segmentations DROP COLUMN model_blob")
+
+
+def _state_of_pickle(blob: bytes) -> dict[str, Any] | None:
+    try:
+        result = pickle.loads(blob)  # our own blob, see _m003_model_state
+        return model_state(result.model, result.feature_spec, result.id_column)
+    except Exception:  # whatever broke (pickle, sklearn, the state): a re-fit is needed
+        return None
+
+
+def _m004_typed_persona_facts(db: sqlite3.Connection) -> None:
+    """Give every stored persona version the typed facts of its segment.
+
+    Segments need no conversion: their typed facts are rebuilt from the profile
+    structure already stored (:func:`segments.profile.stored_facts`). A persona's
+    facts were stored as a flat name → value view only, so the typed facts come
+    from its segment's row, keeping the values the persona was written with;
+    no fact name is parsed.
+    """
+    profiles = {
+        int(row["id"]): json.loads(row["profile_json"])
+        for row in db.execute("SELECT id, profile_json FROM segments").fetchall()
+    }
+    rows = db.execute("SELECT persona_id, version, data_json FROM persona_versions").fetchall()
+    for row in rows:
+        data = json.loads(row["data_json"])
+        facts = data.get("facts")
+        if not isinstance(facts, dict) or "facts" in facts:
+            continue
+        statistics = facts.get("statistics", {})
+        profile = profiles.get(int(facts.get("segment_id", -1)), {})
+        typed = [
+            {k: v for k, v in fact.to_dict().items() if v is not None}
+            | {"value": statistics[fact.name]}
+            for fact in stored_facts(profile)
+            if fact.name in statistics
+        ]
+        facts["facts"] = typed
+        db.execute(
+            "UPDATE persona_versions SET data_json = ? WHERE persona_id = ? AND version = ?",
+            (dumps(data), row["persona_id"], row["version"]),
+        )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
+    _m003_model_state,
+    _m004_typed_persona_facts,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 
@@ -377,47 +440,3 @@ class Store:
 def dumps(value: Any) -> str:
     """JSON for a database column: compact, UTF-8, NaN refused."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-# --------------------------------------------------------------------------- atomic files
-
-
-def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
-
-    Temp file in the same folder, fsync, ``os.replace``, fsync of the folder.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return target
-
-
-def atomic_write_text(path: Path | str, text: str) -> Path:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_export(path: Path, text: str) -> Path:
-    """Write an export file atomically; an OS error becomes an :class:`ExportError` naming it."""
-    try:
-        return atomic_write_text(path, text)
-    except OSError as error:
-        raise ExportError(
-            f"Cannot write {path}: {error.strerror or error}.",
-            hint="Choose a writable folder or output path.",
-        ) from error

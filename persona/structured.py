@@ -1,14 +1,16 @@
 """Structured output: ask, parse into a pydantic model, validate, re-ask, or fail loudly.
 
 :func:`generate_structured` is the one way Persona Studio gets data (not prose)
-from a chat model. How the model is steered depends on the provider:
+from a chat model. How the model is steered is the model's own answer,
+``capabilities(model).structured_output``:
 
-* :class:`~persona.llm.LlamaCppChatModel` — decoding constrained to the JSON
-  schema (llama-cpp-python's ``{"type": "json_object", "schema": ...}``);
-* ``ChatOpenAI`` — ``with_structured_output(method="json_schema")``; servers that
-  reject it (``llama_cpp.server`` answers HTTP 500) get ``function_calling``
-  instead, remembered per base URL for the rest of the process;
-* anything else (the scripted fake) — the reply text is read as JSON.
+* ``llamacpp_json_schema`` (the embedded model) — decoding constrained to the
+  JSON schema (llama-cpp-python's ``{"type": "json_object", "schema": ...}``);
+* ``json_schema`` (``ChatOpenAI``) — ``with_structured_output(method="json_schema")``;
+  servers that reject it (``llama_cpp.server`` answers HTTP 500) get
+  ``function_calling`` instead, remembered per base URL for the rest of the process;
+* ``function_calling`` — one forced tool call from the start;
+* ``json_text`` (the scripted fake, unknown models) — the reply text is read as JSON.
 
 Whatever the method, the reply is ``json.loads``-ed (a surrounding Markdown code
 fence is tolerated) and validated with pydantic here, plus an optional domain
@@ -20,7 +22,6 @@ attempt and the last output.
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,21 +39,26 @@ from langchain_core.messages import (
 from pydantic import BaseModel, ValidationError
 
 from persona.errors import GenerationError
-from persona.llm import LlamaCppChatModel, provider_errors
+from persona.llm.capabilities import (
+    METHOD_FUNCTION_CALLING,
+    METHOD_JSON_SCHEMA,
+    METHOD_LLAMACPP,
+    METHOD_TEXT,
+    OPENAI_DEFAULT_URL,
+    StructuredMethod,
+    capabilities,
+)
+from persona.llm.errors import provider_errors
+from persona.text import clip
 
 __all__ = ["StructuredResult", "generate_structured", "parse_json_reply", "reset_method_memory"]
 
 T = TypeVar("T", bound=BaseModel)
 
-METHOD_LLAMACPP = "llamacpp_json_schema"
-METHOD_JSON_SCHEMA = "json_schema"
-METHOD_FUNCTION_CALLING = "function_calling"
-METHOD_TEXT = "json_text"
-
 # Status codes with which OpenAI-compatible servers refuse `response_format=json_schema`.
 _UNSUPPORTED_STATUS = frozenset({400, 422, 500, 501})
 
-_openai_methods: dict[str, str] = {}
+_openai_methods: dict[str, StructuredMethod] = {}
 _openai_methods_lock = threading.Lock()
 
 
@@ -160,9 +166,7 @@ def _check(
 
 def _describe(error: Any) -> str:
     where = ".".join(str(part) for part in error.get("loc", ())) or "(the whole object)"
-    given = json.dumps(error.get("input"), default=str, ensure_ascii=False)
-    if len(given) > 80:
-        given = given[:77] + "..."
+    given = clip(json.dumps(error.get("input"), default=str, ensure_ascii=False), 80, words=False)
     return f"{where}: {error.get('msg', 'invalid')} (got {given})"
 
 
@@ -177,18 +181,18 @@ def _reask(errors: list[str]) -> str:
 
 def _ask(
     model: BaseChatModel, messages: list[BaseMessage], json_schema: dict[str, Any]
-) -> tuple[str, str, bool]:
+) -> tuple[StructuredMethod, str, bool]:
     """Call the model the way its provider supports best.
 
     Returns the method, the raw reply text and whether the token limit cut it off.
     """
-    if isinstance(model, LlamaCppChatModel):
+    method = capabilities(model).structured_output
+    if method == METHOD_LLAMACPP:
         with provider_errors(model):
             reply = model.invoke(messages, json_schema=json_schema)
-        return METHOD_LLAMACPP, str(reply.text), _truncated(reply)
-    chat_openai = _chat_openai_type()
-    if chat_openai is not None and isinstance(model, chat_openai):
-        method, message = _ask_openai(model, messages, json_schema)
+        return method, str(reply.text), _truncated(reply)
+    if method in (METHOD_JSON_SCHEMA, METHOD_FUNCTION_CALLING):
+        method, message = _ask_openai(model, messages, json_schema, method)
         text = _tool_arguments(message) if method == METHOD_FUNCTION_CALLING else message.text
         return method, str(text), _truncated(message)
     with provider_errors(model):
@@ -200,19 +204,15 @@ def _truncated(message: BaseMessage) -> bool:
     return message.response_metadata.get("finish_reason") == "length"
 
 
-def _chat_openai_type() -> type | None:
-    # Only an imported langchain_openai can have built the model; don't import it here.
-    module = sys.modules.get("langchain_openai.chat_models.base")
-    chat_type = getattr(module, "BaseChatOpenAI", None)
-    return chat_type if isinstance(chat_type, type) else None
-
-
 def _ask_openai(
-    model: BaseChatModel, messages: list[BaseMessage], json_schema: dict[str, Any]
-) -> tuple[str, AIMessage]:
-    key = str(getattr(model, "openai_api_base", None) or "https://api.openai.com/v1")
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    json_schema: dict[str, Any],
+    preferred: StructuredMethod,
+) -> tuple[StructuredMethod, AIMessage]:
+    key = str(getattr(model, "openai_api_base", None) or OPENAI_DEFAULT_URL)
     with _openai_methods_lock:
-        method = _openai_methods.get(key, METHOD_JSON_SCHEMA)
+        method = _openai_methods.get(key, preferred)
     if method == METHOD_JSON_SCHEMA:
         try:
             with provider_errors(model):
@@ -239,7 +239,10 @@ def _rejects_json_schema(exc: BaseException) -> bool:
 
 
 def _structured_call(
-    model: BaseChatModel, messages: list[BaseMessage], json_schema: dict[str, Any], method: str
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    json_schema: dict[str, Any],
+    method: StructuredMethod,
 ) -> AIMessage:
     # include_raw keeps LangChain from parsing for us; we validate the raw reply ourselves.
     runnable = model.with_structured_output(json_schema, method=method, include_raw=True)

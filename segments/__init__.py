@@ -9,6 +9,19 @@ Usable on its own (numpy, pandas, scikit-learn; no LLM)::
     for profile in result.profiles:
         print(profile.label, profile.facts()["share_pct"])
 
+or as a scikit-learn estimator (``clone``, ``Pipeline``, ``GridSearchCV``)::
+
+    model = segments.SegmentModel(k=4, random_state=0).fit(table.frame)
+    model.labels_, model.profiles_, model.predict(new_customers)
+
+A fitted model is kept as data: ``result.model_state()`` is JSON-safe and
+:func:`load_model` rebuilds it under later library versions.
+
+Errors fall under :class:`SegmentsError` in three kinds: :class:`InputError`
+(the file or table), :class:`SegmentationError` (the options or the data),
+:class:`ModelStateError` (a saved model that cannot be used); every specific
+class is in :mod:`segments.errors`.
+
 Personal-data and identifier columns never become features and never appear in
 profiles or :meth:`SegmentationResult.to_dict`; the only per-customer output is
 the labels export (customer ID → segment).
@@ -17,83 +30,55 @@ the labels export (customer ID → segment).
 from segments.assign import assign_segments
 from segments.cluster import ALGORITHMS
 from segments.errors import (
-    ColumnNotFoundError,
-    EmptyTableError,
-    EncodingError,
-    FileMissingError,
-    FileTooLargeError,
     IngestError,
-    InvalidOptionError,
-    MalformedTableError,
-    NoFeaturesError,
-    NoStructureError,
-    RaggedRowsError,
+    InputError,
+    ModelStateError,
     SegmentationError,
     SegmentsError,
-    SheetNotFoundError,
-    TooFewRowsError,
-    TooManyColumnsError,
-    TooManyRowsError,
-    UnsafeFileError,
-    UnsupportedColumnError,
-    UnsupportedFormatError,
 )
 from segments.export import (
     export_labels_csv,
     export_profiles_json,
     profile_figure,
-    safe_cell,
     segment_map_figure,
+    write_labels_csv,
 )
-from segments.fit import fit_segments
+from segments.facts import Fact, fact_name
 from segments.load import LoadedTable, read_table
-from segments.profile import CategoryStat, NumericStat, SegmentProfile
+from segments.model import SegmentModel, fit_segments
+from segments.profile import SegmentProfile
 from segments.result import SegmentationResult
 from segments.rfm import transactions_to_customers
 from segments.roles import ROLES, infer_roles
-from segments.rules import Rule
-from segments.scorecard import CRITERIA, Criterion, Scorecard
+from segments.scorecard import CRITERIA, Scorecard
+from segments.state import AssignmentModel, load_model
 
 __all__ = [
     "ALGORITHMS",
     "CRITERIA",
     "ROLES",
-    "CategoryStat",
-    "ColumnNotFoundError",
-    "Criterion",
-    "EmptyTableError",
-    "EncodingError",
-    "FileMissingError",
-    "FileTooLargeError",
+    "AssignmentModel",
+    "Fact",
     "IngestError",
-    "InvalidOptionError",
+    "InputError",
     "LoadedTable",
-    "MalformedTableError",
-    "NoFeaturesError",
-    "NoStructureError",
-    "NumericStat",
-    "RaggedRowsError",
-    "Rule",
+    "ModelStateError",
     "Scorecard",
+    "SegmentModel",
     "SegmentProfile",
     "SegmentationError",
     "SegmentationResult",
     "SegmentsError",
-    "SheetNotFoundError",
-    "TooFewRowsError",
-    "TooManyColumnsError",
-    "TooManyRowsError",
-    "UnsafeFileError",
-    "UnsupportedColumnError",
-    "UnsupportedFormatError",
     "assign_segments",
     "export_labels_csv",
     "export_profiles_json",
+    "fact_name",
     "fit_segments",
     "infer_roles",
+    "load_model",
     "profile_figure",
     "read_table",
-    "safe_cell",
     "segment_map_figure",
     "transactions_to_customers",
+    "write_labels_csv",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings as pywarnings
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -11,11 +11,9 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 
 from segments.errors import ColumnNotFoundError
+from segments.features import FeatureSpec
 
-if TYPE_CHECKING:
-    from segments.result import SegmentationResult
-
-__all__ = ["assign_segments", "assignment_accuracy", "make_classifier"]
+__all__ = ["Assigner", "assign_segments", "assignment_accuracy", "make_classifier"]
 
 CV_SAMPLE = 10_000
 CV_FOLDS = 5
@@ -50,8 +48,24 @@ def assignment_accuracy(
     return float(np.mean(scores))
 
 
-def assign_segments(result: SegmentationResult, frame: pd.DataFrame) -> pd.Series:
+class Assigner(Protocol):
+    """What assigns customers: a :class:`~segments.SegmentationResult` or a loaded
+    :class:`~segments.AssignmentModel`."""
+
+    @property
+    def feature_spec(self) -> FeatureSpec: ...
+
+    @property
+    def id_column(self) -> str | None: ...
+
+    def predict(self, frame: pd.DataFrame) -> Any: ...
+
+
+def assign_segments(result: Assigner, frame: pd.DataFrame) -> pd.Series:
     """Segment numbers for the customers in ``frame`` (same columns as the fitted table).
+
+    ``result`` is a fitted :class:`~segments.SegmentationResult` or an
+    :class:`~segments.AssignmentModel` rebuilt with :func:`segments.load_model`.
 
     The index is the customer ID column when ``frame`` has it, else ``frame``'s
     index. Unseen category labels count as "other"; missing values are imputed
@@ -76,5 +90,5 @@ def assign_segments(result: SegmentationResult, frame: pd.DataFrame) -> pd.Serie
         pywarnings.simplefilter("ignore")
         for start in range(0, len(frame), 100_000):
             part = frame.iloc[start : start + 100_000]
-            labels[start : start + len(part)] = result.model.predict(part)
+            labels[start : start + len(part)] = result.predict(part)
     return pd.Series(labels, index=index, name="segment")

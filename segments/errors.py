@@ -3,7 +3,8 @@
 ::
 
     SegmentsError
-    ├── IngestError (ValueError)      a customer table cannot be loaded as given
+    ├── InputError (ValueError)       a customer table cannot be loaded as given
+    │   │                             (also importable as IngestError, its former name)
     │   ├── FileMissingError          no such file, or a folder
     │   ├── FileTooLargeError         bigger than max_bytes (checked before reading)
     │   ├── TooManyRowsError          more than max_rows data rows
@@ -16,12 +17,20 @@
     │   ├── SheetNotFoundError        the requested XLSX sheet does not exist
     │   ├── UnsafeFileError           zip bomb, XML entity declarations
     │   └── UnsupportedColumnError    nested/binary columns (Parquet, JSON)
-    └── SegmentationError (ValueError) the table cannot be segmented as asked
-        ├── InvalidOptionError        unknown algorithm, role, bad k …
-        ├── ColumnNotFoundError       a named column is not in the table
-        ├── TooFewRowsError           fewer customers than the segmentation needs
-        ├── NoFeaturesError           no column is usable as a feature
-        └── NoStructureError          the algorithm found fewer than two segments
+    ├── SegmentationError (ValueError) the table cannot be segmented as asked
+    │   ├── InvalidOptionError        unknown algorithm, role, bad k …
+    │   ├── ColumnNotFoundError       a named column is not in the table
+    │   ├── TooFewRowsError           fewer customers than the segmentation needs
+    │   ├── NoFeaturesError           no column is usable as a feature
+    │   ├── NoStructureError          the algorithm found fewer than two segments
+    │   └── ValueFitError             a value model cannot be fitted on this log
+    └── ModelStateError (ValueError)  a saved assignment model cannot be used
+                                      (another format, a newer schema, corrupt, or
+                                      not carried over from an older workspace)
+
+A caller that only tells the three situations apart catches the three bases:
+:class:`InputError` (fix the file), :class:`SegmentationError` (change the
+options or the columns), :class:`ModelStateError` (segment the table again).
 
 Every subclass is built from *what went wrong* plus where (``source``, ``row``,
 ``column``) and *what to do* (``hint``); ``str(err)`` reads as one message fit to
@@ -40,12 +49,28 @@ class SegmentsError(Exception):
     """Base of every segmentation error. ``str(err)`` is fit to show a user."""
 
 
-class IngestError(SegmentsError, ValueError):
+class InputError(SegmentsError, ValueError):
     """A customer table cannot be loaded; says which file, row or column and what to do."""
+
+
+IngestError = InputError
+"""The former name of :class:`InputError`, kept so existing ``except`` clauses work."""
 
 
 class SegmentationError(SegmentsError, ValueError):
     """The data cannot be segmented as asked (too few rows, no usable features …)."""
+
+
+class ModelStateError(SegmentsError, ValueError):
+    """A saved assignment model cannot be used; the message says to segment again."""
+
+    def __init__(self, problem: str, *, hint: str | None = None) -> None:
+        self.problem = problem
+        self.hint = hint or (
+            "Segment the customer table again to assign new customers; the segments, "
+            "their profiles and personas stay readable."
+        )
+        super().__init__(f"The saved segmentation model cannot be used: {problem} {self.hint}")
 
 
 class _Located(Exception):
@@ -83,31 +108,31 @@ class _Located(Exception):
         super().__init__(message)
 
 
-class FileMissingError(_Located, IngestError):
+class FileMissingError(_Located, InputError):
     """The path does not exist, is a folder, or cannot be read."""
 
 
-class FileTooLargeError(_Located, IngestError):
+class FileTooLargeError(_Located, InputError):
     """The file is bigger than the byte cap; rejected before it is read."""
 
 
-class TooManyRowsError(_Located, IngestError):
+class TooManyRowsError(_Located, InputError):
     """The table has more data rows than the row cap."""
 
 
-class TooManyColumnsError(_Located, IngestError):
+class TooManyColumnsError(_Located, InputError):
     """The table has more columns than the column cap."""
 
 
-class UnsupportedFormatError(_Located, IngestError):
+class UnsupportedFormatError(_Located, InputError):
     """The file is not one of the formats the loader reads."""
 
 
-class EncodingError(_Located, IngestError):
+class EncodingError(_Located, InputError):
     """The bytes cannot be decoded as text (invalid UTF-8 mid-file, binary data)."""
 
 
-class MalformedTableError(_Located, IngestError):
+class MalformedTableError(_Located, InputError):
     """The file's structure is broken: unclosed quote, invalid JSON, corrupt Parquet."""
 
 
@@ -115,19 +140,19 @@ class RaggedRowsError(MalformedTableError):
     """Too many rows have a different number of fields than the header."""
 
 
-class EmptyTableError(_Located, IngestError):
+class EmptyTableError(_Located, InputError):
     """The table has no data rows or no columns."""
 
 
-class SheetNotFoundError(_Located, IngestError):
+class SheetNotFoundError(_Located, InputError):
     """The workbook has no sheet with the requested name or index."""
 
 
-class UnsafeFileError(_Located, IngestError):
+class UnsafeFileError(_Located, InputError):
     """The file looks like an attack (zip bomb, XML entity expansion) and is refused."""
 
 
-class UnsupportedColumnError(_Located, IngestError):
+class UnsupportedColumnError(_Located, InputError):
     """A column holds nested or binary values that cannot become a table column."""
 
 
@@ -158,8 +183,10 @@ __all__ = [
     "FileMissingError",
     "FileTooLargeError",
     "IngestError",
+    "InputError",
     "InvalidOptionError",
     "MalformedTableError",
+    "ModelStateError",
     "NoFeaturesError",
     "NoStructureError",
     "RaggedRowsError",
@@ -172,6 +199,7 @@ __all__ = [
     "UnsafeFileError",
     "UnsupportedColumnError",
     "UnsupportedFormatError",
+    "ValueFitError",
 ]
 
 

@@ -1,9 +1,10 @@
 """Exports: the labels CSV (formula-safe), the profiles JSON and plotly figures.
 
-Every CSV cell that a spreadsheet could read as a formula (first character
-``= + - @``, tab, carriage return or NUL; CWE-1236, OWASP ASVS 1.2.10) is
-prefixed with ``'``. Files are written to a temporary file and moved into place,
-so a reader never sees half a file.
+Every CSV cell that a spreadsheet could read as a formula (first character,
+also after leading spaces, ``= + - @`` or their full-width forms, tab, carriage
+return, newline or NUL; CWE-1236, OWASP ASVS 1.2.10) is prefixed with ``'``
+(:func:`safe_cell`, which the persona exports use too). Files are written by
+:func:`write_atomic`: a reader never sees half a file, and a crash never leaves one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,36 +34,57 @@ __all__ = [
     "profile_figure",
     "safe_cell",
     "segment_map_figure",
+    "write_atomic",
+    "write_labels_csv",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+FORMULA_PREFIXES = (
+    "=", "+", "-", "@", "\t", "\r", "\n", "\0",
+    "\uff1d", "\uff0b", "\uff0d", "\uff20",  # full-width = + - @, which Excel also reads
+)  # fmt: skip
 MAP_POINTS = 5_000
 
 
 def safe_cell(value: object) -> str:
-    """Text of a cell that no spreadsheet will run as a formula."""
+    """Text of a cell that no spreadsheet will run as a formula (NUL characters dropped).
+
+    ``None`` and NaN are empty cells. A cell starting with one of
+    :data:`FORMULA_PREFIXES`, also after leading spaces (which some spreadsheets
+    trim), gets a leading apostrophe.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    if text.lstrip(" ").startswith(FORMULA_PREFIXES):
         text = "'" + text
     return text.replace("\0", "")
 
 
-def _write_atomic(path: Path, data: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) so readers see the old file or the new one, never half.
+
+    A temporary file in the same folder, fsync, ``os.replace``, then fsync of the
+    folder so the rename itself survives a crash.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(temp, path)
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return path
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return target
 
 
 def export_labels_csv(result: SegmentationResult, path: str | Path) -> Path:
@@ -70,21 +93,39 @@ def export_labels_csv(result: SegmentationResult, path: str | Path) -> Path:
     The only per-customer output of the package: IDs and segment numbers,
     nothing from personal-data columns.
     """
-    labels = {p.segment_id: p.label for p in result.profiles}
+    names = {p.segment_id: p.label for p in result.profiles}
+    return write_labels_csv(result.labels, names, result.id_column, path)
+
+
+def write_labels_csv(
+    labels: pd.Series,
+    segment_labels: Mapping[int, str],
+    id_column: str | None,
+    path: str | Path,
+) -> Path:
+    """Write ``customer ID, segment, segment_label`` rows for ``labels`` (ID → segment).
+
+    :func:`export_labels_csv` for a fitted result; this for customers assigned
+    with a loaded model, whose segment names come from the stored profiles.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(result.id_column or "customer_id"), "segment", "segment_label"])
-    for customer, segment in result.labels.items():
+    writer.writerow([safe_cell(id_column or "customer_id"), "segment", "segment_label"])
+    for customer, segment in labels.items():
         writer.writerow(
-            [safe_cell(customer), str(int(segment)), safe_cell(labels.get(int(segment), ""))]
+            [
+                safe_cell(customer),
+                str(int(segment)),
+                safe_cell(segment_labels.get(int(segment), "")),
+            ]
         )
-    return _write_atomic(Path(path), buffer.getvalue())
+    return write_atomic(Path(path), buffer.getvalue())
 
 
 def export_profiles_json(result: SegmentationResult, path: str | Path) -> Path:
     """Write :meth:`SegmentationResult.to_dict` as indented JSON (aggregates only)."""
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-    return _write_atomic(Path(path), text + "\n")
+    return write_atomic(Path(path), text + "\n")
 
 
 def _map_labels(result: SegmentationResult, frame: pd.DataFrame) -> np.ndarray:

@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
-from segments import scorecard as sc
+import segments.scorecard as sc
 from segments.assign import assignment_accuracy, make_classifier
 from segments.cluster import (
     SILHOUETTE_SAMPLE,
@@ -44,7 +44,7 @@ from segments.result import SegmentationResult
 from segments.roles import channel_columns, infer_roles, outcome_columns, type_role
 from segments.rules import RuleSet, find_rules
 
-__all__ = ["fit_segments"]
+__all__ = ["fit_result"]
 
 Progress = Callable[[str, float], None]
 
@@ -99,56 +99,18 @@ class _Stages:
         return self.timings
 
 
-def fit_segments(
-    frame: pd.DataFrame,
-    *,
-    k: int | str = "auto",
-    algorithm: str = "kmeans",
-    id_column: str | None = None,
-    roles: Mapping[str, str] | None = None,
-    min_segment_size: int = 20,
-    random_state: int = 0,
-    k_range: tuple[int, int] = DEFAULT_K_RANGE,
-    bootstrap: int = 20,
-    progress: Progress | None = None,
+def fit_result(
+    frame: pd.DataFrame, params: Mapping[str, Any], progress: Progress | None = None
 ) -> SegmentationResult:
     """Find customer segments in ``frame`` and describe them.
 
-    Args:
-        frame: one row per customer (e.g. ``read_table(...).frame`` or the output of
-            :func:`segments.transactions_to_customers`).
-        k: number of segments, or ``"auto"`` to choose in ``k_range`` (ignored by
-            ``hdbscan``, which finds its own number).
-        algorithm: ``"kmeans"``, ``"gmm"``, ``"agglomerative"`` or ``"hdbscan"``.
-        id_column: the customer ID column; when None and exactly one column is
-            recognised as an identifier, that one is used (and said in ``warnings``).
-        roles: role overrides, ``{column: role}`` (see :func:`segments.infer_roles`).
-        min_segment_size: segments smaller than this fail *sizable* and are not
-            described; rarer category labels are grouped as "other".
-        random_state: seed for every random step; the same seed gives the same result.
-        k_range: inclusive range of k tried by ``k="auto"``.
-        bootstrap: resamples for the stability criterion (0 skips it).
-        progress: called with (message, fraction 0–1) as the run advances.
-
-    Raises:
-        SegmentationError: a subclass naming what to change (bad option, missing
-            column, too few rows, no usable feature, no structure found).
+    The run behind :class:`segments.SegmentModel`: ``params`` are its parameters
+    (``SegmentModel.get_params()``), documented on :func:`segments.fit_segments`.
     """
     stages = _Stages(progress)
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
-        result = _fit(
-            frame,
-            k=k,
-            algorithm=algorithm,
-            id_column=id_column,
-            overrides=roles,
-            min_segment_size=min_segment_size,
-            random_state=random_state,
-            k_range=k_range,
-            bootstrap=bootstrap,
-            stages=stages,
-        )
+        result = _fit(frame, stages=stages, **params)
     seen: set[str] = set()
     for item in caught:
         if issubclass(item.category, DeprecationWarning | PendingDeprecationWarning):
@@ -207,7 +169,7 @@ def _fit(
     k: int | str,
     algorithm: str,
     id_column: str | None,
-    overrides: Mapping[str, str] | None,
+    roles: Mapping[str, str] | None,
     min_segment_size: int,
     random_state: int,
     k_range: tuple[int, int],
@@ -230,7 +192,7 @@ def _fit(
             hint="Rename the columns so that each name is used once.",
         )
     warnings: list[str] = []
-    roles = infer_roles(frame, overrides=overrides, id_column=id_column)
+    roles = infer_roles(frame, overrides=roles, id_column=id_column)
     if id_column is None:
         candidates = [c for c, r in roles.items() if r == "identifier"]
         if len(candidates) == 1:

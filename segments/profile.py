@@ -7,14 +7,16 @@ keep their size and share but their statistics are withheld (``suppressed``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from segments.facts import Fact, Statistic, facts_view, humanise, slug
 from segments.features import MISSING_CATEGORY, OTHER_CATEGORY
 from segments.rules import Rule
 from segments.scorecard import Criterion
@@ -26,9 +28,13 @@ __all__ = [
     "SegmentProfile",
     "build_profiles",
     "humanise",
+    "slug",
+    "stored_facts",
 ]
 
 TOP_FEATURES = 5
+# The statistics of a numeric feature that are facts, in the order facts list them.
+_NUMERIC_FACTS: tuple[Statistic, ...] = ("mean", "median", "q1", "q3", "base_mean", "base_median")
 _POOLED = (OTHER_CATEGORY, MISSING_CATEGORY)
 
 
@@ -40,16 +46,6 @@ def json_float(value: Any, digits: int = 6) -> float | None:
     if not math.isfinite(number):
         return None
     return round(number, digits)
-
-
-def humanise(feature: str) -> str:
-    """``days_since_last_order`` → ``days since last order``; ``x_days_ago`` → ``x``."""
-    text = re.sub(r"_days_ago$", "", feature)
-    return re.sub(r"[_\s]+", " ", text).strip()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "value"
 
 
 @dataclass
@@ -74,17 +70,7 @@ class NumericStat:
         return {
             "feature": self.feature,
             **{
-                key: json_float(getattr(self, key))
-                for key in (
-                    "mean",
-                    "median",
-                    "q1",
-                    "q3",
-                    "base_mean",
-                    "base_median",
-                    "lift",
-                    "std_diff",
-                )
+                key: json_float(getattr(self, key)) for key in (*_NUMERIC_FACTS, "lift", "std_diff")
             },
             "outcome": self.outcome,
         }
@@ -147,41 +133,123 @@ class SegmentProfile:
             "scorecard": {name: c.to_dict() for name, c in self.scorecard.items()},
         }
 
-    def facts(self) -> dict[str, str | float | int]:
-        """A flat dict of named statistics, to be cited as evidence.
+    def fact_list(self) -> list[Fact]:
+        """The typed facts of this segment, to be cited as evidence.
 
-        Keys are stable snake_case names: ``segment_size``, ``share_pct``,
-        ``<feature>_mean``/``_median``/``_q1``/``_q3``/``_base_mean``/``_base_median``/
-        ``_vs_base_pct``, ``<feature>_<value>_share_pct``/``_base_share_pct``,
-        ``rule_<n>``/``rule_<n>_precision_pct``/``rule_<n>_recall_pct``,
-        ``<criterion>_verdict``. Percentages are rounded to 0.1, other numbers
-        to 2 decimals.
+        Size and share; per numeric feature its mean, median, quartiles, the base
+        mean and median, and the percent difference from the base; per category
+        label its share in the segment and in the base; the rules with their
+        precision and recall; the six verdicts. Percentages are rounded to 0.1,
+        other numbers to 2 decimals.
         """
-        facts: dict[str, str | float | int] = {
-            "segment_id": self.segment_id,
-            "segment_label": self.label,
-            "segment_size": self.size,
-            "share_pct": round(100 * self.share, 1),
-        }
-        for stat in self.numeric:
-            key = _slug(stat.feature)
-            for name in ("mean", "median", "q1", "q3", "base_mean", "base_median"):
-                value = json_float(getattr(stat, name), 2)
-                if value is not None:
-                    facts[f"{key}_{name}"] = value
-            if stat.lift is not None:
-                facts[f"{key}_vs_base_pct"] = round(100 * (stat.lift - 1), 1)
-        for cat in self.categorical:
-            key = f"{_slug(cat.feature)}_{_slug(cat.value)}"
-            facts[f"{key}_share_pct"] = round(100 * cat.share, 1)
-            facts[f"{key}_base_share_pct"] = round(100 * cat.base_share, 1)
-        for i, rule in enumerate(self.rules, start=1):
-            facts[f"rule_{i}"] = rule.text
-            facts[f"rule_{i}_precision_pct"] = round(100 * rule.precision, 1)
-            facts[f"rule_{i}_recall_pct"] = round(100 * rule.recall, 1)
-        for name, criterion in self.scorecard.items():
-            facts[f"{name}_verdict"] = criterion.verdict
-        return facts
+        return list(
+            _facts(
+                self.segment_id,
+                self.label,
+                self.size,
+                self.share,
+                numeric=[
+                    (s.feature, {n: getattr(s, n) for n in _NUMERIC_FACTS}, s.lift, s.outcome)
+                    for s in self.numeric
+                ],
+                categorical=[
+                    (c.feature, c.value, c.share, c.base_share, c.outcome) for c in self.categorical
+                ],
+                rules=[(r.text, r.precision, r.recall) for r in self.rules],
+                verdicts=[(name, c.verdict) for name, c in self.scorecard.items()],
+            )
+        )
+
+    def facts(self) -> dict[str, str | float | int]:
+        """The flat name → value view of :meth:`fact_list` (names by :func:`fact_name`):
+        ``segment_size``, ``share_pct``, ``<feature>_mean``/``_median``/``_q1``/``_q3``/
+        ``_base_mean``/``_base_median``/``_vs_base_pct``,
+        ``<feature>_<value>_share_pct``/``_base_share_pct``,
+        ``rule_<n>``/``rule_<n>_precision_pct``/``rule_<n>_recall_pct``,
+        ``<criterion>_verdict``.
+        """
+        return facts_view(self.fact_list())
+
+
+def _facts(
+    segment_id: int,
+    label: str,
+    size: int,
+    share: float,
+    *,
+    numeric: list[tuple[str, dict[str, Any], Any, bool]],
+    categorical: list[tuple[str, str, Any, Any, bool]],
+    rules: list[tuple[str, Any, Any]],
+    verdicts: list[tuple[str, str]],
+) -> Iterator[Fact]:
+    yield Fact.of("segment_id", segment_id, unit="count")
+    yield Fact.of("segment_label", label, unit="text")
+    yield Fact.of("size", size, unit="count")
+    yield Fact.of("share", round(100 * share, 1), unit="percent")
+    for feature, stats, lift, outcome in numeric:
+        for name in _NUMERIC_FACTS:
+            value = json_float(stats.get(name), 2)
+            if value is not None:
+                yield Fact.of(name, value, unit="value", feature=feature, outcome=outcome)
+        if lift is not None:
+            yield Fact.of(
+                "vs_base", round(100 * (lift - 1), 1), unit="percent", feature=feature,
+                outcome=outcome,
+            )  # fmt: skip
+    for feature, category, part, base, outcome in categorical:
+        shares: tuple[tuple[Statistic, Any], ...] = (
+            ("label_share", part),
+            ("label_base_share", base),
+        )
+        for statistic, number in shares:
+            yield Fact.of(
+                statistic, round(100 * number, 1), unit="percent", feature=feature,
+                category=category, outcome=outcome,
+            )  # fmt: skip
+    for i, (text, precision, recall) in enumerate(rules, start=1):
+        yield Fact.of("rule", text, unit="text", index=i)
+        yield Fact.of("rule_precision", round(100 * precision, 1), unit="percent", index=i)
+        yield Fact.of("rule_recall", round(100 * recall, 1), unit="percent", index=i)
+    for criterion, verdict in verdicts:
+        yield Fact.of("verdict", verdict, unit="text", feature=criterion)
+
+
+def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
+    """Typed facts of a stored profile (:meth:`SegmentProfile.to_dict` plus ``"facts"``).
+
+    Rebuilt from the profile's structure (statistics, rules, scorecard), named by
+    :func:`fact_name`, with the values exactly as stored in its ``facts``; a fact
+    the stored view does not hold is left out. No fact name is parsed.
+    """
+    stored = dict(data.get("facts", {}))
+    candidates = _facts(
+        int(data.get("segment_id", stored.get("segment_id", 0))),
+        str(data.get("label", "")),
+        int(data.get("size", 0)),
+        float(data.get("share") or 0.0),
+        numeric=[
+            (str(n["feature"]), n, n.get("lift"), bool(n.get("outcome", False)))
+            for n in data.get("numeric", [])
+        ],
+        categorical=[
+            (
+                str(c["feature"]),
+                str(c["value"]),
+                float(c.get("share") or 0.0),
+                float(c.get("base_share") or 0.0),
+                bool(c.get("outcome", False)),
+            )
+            for c in data.get("categorical", [])
+        ],
+        rules=[
+            (str(r.get("text", "")), r.get("precision") or 0.0, r.get("recall") or 0.0)
+            for r in data.get("rules", [])
+        ],
+        verdicts=[
+            (str(name), str(c.get("verdict", ""))) for name, c in data.get("scorecard", {}).items()
+        ],
+    )
+    return [dataclasses.replace(f, value=stored[f.name]) for f in candidates if f.name in stored]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from segments.features import FeatureSpec
 from segments.profile import SegmentProfile
 from segments.scorecard import Scorecard
+from segments.state import model_state
 
 __all__ = ["SegmentationResult"]
 
@@ -32,7 +33,8 @@ class SegmentationResult:
     table's index) and holds segment numbers 0 … k-1, 0 being the largest.
     ``model`` is a fitted scikit-learn ``Pipeline`` (prepare → encode → assign)
     whose ``predict`` takes a table with the same columns; see
-    :func:`segments.assign_segments`.
+    :func:`segments.assign_segments`. To keep it, save :meth:`model_state` and
+    rebuild it with :func:`segments.load_model`.
     """
 
     labels: pd.Series
@@ -58,6 +60,14 @@ class SegmentationResult:
     def n_customers(self) -> int:
         """Number of customers segmented."""
         return len(self.labels)
+
+    def predict(self, frame: pd.DataFrame) -> Any:
+        """Segment numbers for the rows of ``frame`` from the fitted assignment model."""
+        return self.model.predict(frame)
+
+    def model_state(self) -> dict[str, Any]:
+        """The assignment model as versioned JSON-safe data (see :mod:`segments.state`)."""
+        return model_state(self.model, self.feature_spec, self.id_column)
 
     def profile(self, segment_id: int) -> SegmentProfile:
         """The profile of one segment.

@@ -15,10 +15,18 @@ from typing import Any
 import gradio as gr
 from gradio.components import Component
 
+# `import ui.x as x`, not `from ui import x`: the latter runs ui/__init__, which imports
+# this module (an import cycle).
+import ui.data as data
+import ui.documents as documents
+import ui.interview as interview
+import ui.panel as panel
+import ui.personas as personas
 from persona.config import Settings
+from persona.errors import ProviderError
+from persona.llm import capabilities
 from persona.services import Services
-from ui import data, documents, interview, panel, personas
-from ui.common import SYNTHETIC_NOTICE, Workspace, boundary
+from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text
 from ui.screen import Screen
 
 __all__ = [
@@ -115,7 +123,7 @@ def build_app(services: Services) -> gr.Blocks:
                 min_width=260,
                 elem_id="project",
             )
-        gr.HTML(f'<div class="ps-banner">{SYNTHETIC_NOTICE} Treat them as hypotheses.</div>')
+        gr.HTML(f'<div class="ps-banner">{html_text(SYNTHETIC_NOTICE)}</div>')
         screens: list[tuple[gr.Tab, Screen]] = []
         with gr.Tabs():
             for tab_id, title, module in (
@@ -163,9 +171,17 @@ def build_app(services: Services) -> gr.Blocks:
     return app
 
 
-def queue_concurrency(settings: Settings) -> int:
+def queue_concurrency(model: object, settings: Settings) -> int:
     """How many heavy jobs may run at once: one for the embedded model, more for a server."""
-    return settings.llm_concurrency if settings.resolved_provider == "openai" else 1
+    return capabilities(model).workers(settings.llm_concurrency, settings.llm_concurrency)
+
+
+def _model_or_none(services: Services) -> object:
+    try:
+        return services.chat_model()
+    except ProviderError:
+        # The screens say what is missing when they are used; one job at a time meanwhile.
+        return None
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
@@ -207,7 +223,7 @@ def launch(
     settings = services.settings
     app = build_app(services)
     app.queue(
-        default_concurrency_limit=queue_concurrency(settings),
+        default_concurrency_limit=queue_concurrency(_model_or_none(services), settings),
         max_size=QUEUE_MAX_SIZE,
         api_open=False,
     )

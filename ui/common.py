@@ -31,8 +31,10 @@ from typing import Any, ParamSpec, TypeVar, cast
 import gradio as gr
 
 from persona.errors import USER_ERRORS
+from persona.render import Markup, render_html
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
+from persona.text import synthetic_label
 
 __all__ = [
     "GENERIC_MESSAGE",
@@ -43,6 +45,7 @@ __all__ = [
     "md_text",
     "progress_callback",
     "redact_paths",
+    "render_snippet",
     "stream_callbacks",
     "user_message",
     "verdict_badge",
@@ -59,10 +62,7 @@ GENERIC_MESSAGE = (
 )
 """Shown for every exception that is not one of the product's own errors."""
 
-SYNTHETIC_NOTICE = (
-    "Synthetic: written by a language model from segment statistics and your documents. "
-    "Not a real customer."
-)
+SYNTHETIC_NOTICE = synthetic_label("")
 """The label every generated artefact carries on screen."""
 
 # POSIX paths of two or more components ("/tmp/gradio/ab12/customers.csv") and
@@ -161,14 +161,19 @@ _VERDICT_COLOURS = {
 }
 
 
-def verdict_badge(verdict: object, title: object = "") -> str:
+def verdict_badge(verdict: object, title: object = "") -> Markup:
     """An HTML badge for a scorecard verdict (``pass``/``warn``/``fail``/``unknown``)."""
     name = str(verdict) if str(verdict) in _VERDICT_COLOURS else "unknown"
     ink, paper = _VERDICT_COLOURS[name]
-    return (
-        f'<span class="ps-badge ps-verdict-{name}" title="{html_text(title)}" '
-        f'style="color:{ink};background:{paper}">{name}</span>'
-    )
+    return render_snippet("verdict_badge", verdict=name, title=str(title), ink=ink, paper=paper)
+
+
+def render_snippet(template: str, **context: Any) -> Markup:
+    """Render ``ui/templates/<template>.html.j2``: every value escaped unless it is ``Markup``.
+
+    The result is ``Markup`` itself, so a snippet can sit inside another one.
+    """
+    return Markup(render_html(template, package="ui", **context).strip())
 
 
 # --------------------------------------------------------------------------- progress

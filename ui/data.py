@@ -18,7 +18,14 @@ import pandas as pd
 import segments
 from persona.errors import NotFoundError
 from persona.segmentation import StoredSegment, load_segments, run_segmentation
-from ui.common import Workspace, boundary, html_text, md_text, progress_callback, verdict_badge
+from ui.common import (
+    Workspace,
+    boundary,
+    md_text,
+    progress_callback,
+    render_snippet,
+    verdict_badge,
+)
 from ui.screen import Screen
 
 __all__ = ["TABLE_TYPES", "build", "describe_segments", "preview_table", "scorecard_html"]
@@ -145,32 +152,9 @@ def _role_overrides(table: Any) -> dict[str, str]:
 
 def scorecard_html(stored: list[StoredSegment]) -> str:
     """The six-criteria scorecard of stored segments as an HTML table (escaped)."""
-    if not stored:
-        return '<p class="ps-muted">No segments yet.</p>'
-    criteria = list(stored[0].scorecard) or list(segments.CRITERIA)
-    head = "".join(f"<th>{html_text(c.replace('_', ' '))}</th>" for c in criteria)
-    rows = []
-    for segment in stored:
-        cells = []
-        for name in criteria:
-            entry = segment.scorecard.get(name, {})
-            explanation = entry.get("explanation", "")
-            cells.append(
-                f"<td>{verdict_badge(entry.get('verdict', 'unknown'), explanation)}"
-                f'<div class="ps-small">{html_text(explanation)}</div></td>'
-            )
-        rows.append(
-            f"<tr><td><b>#{segment.segment_index}</b> {html_text(segment.label)}"
-            f'<div class="ps-small">{segment.size:,} customers, {segment.share:.1%}</div></td>'
-            + "".join(cells)
-            + "</tr>"
-        )
-    return (
-        '<table class="ps-table" id="scorecard-table"><thead><tr><th>segment</th>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+    criteria = (list(stored[0].scorecard) or list(segments.CRITERIA)) if stored else []
+    return render_snippet(
+        "scorecard", segments=stored, criteria=criteria, verdict_badge=verdict_badge
     )
 
 

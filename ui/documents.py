@@ -22,7 +22,7 @@ from persona.knowledge import (
     remove_document,
     search,
 )
-from ui.common import Workspace, boundary, html_text, md_text, progress_callback
+from ui.common import Workspace, boundary, md_text, progress_callback, render_snippet
 from ui.screen import Screen
 
 __all__ = ["build", "citations_html", "document_rows", "ingest_summary"]
@@ -75,19 +75,7 @@ def document_rows(ws: Workspace, project: str) -> tuple[pd.DataFrame, list[tuple
 
 def citations_html(query: str, hits: list[Citation]) -> str:
     """Search results as escaped HTML cards: source, similarity and the chunk text."""
-    if not query.strip():
-        return ""
-    if not hits:
-        return f'<p class="ps-muted">Nothing found for “{html_text(query)}”.</p>'
-    cards = []
-    for hit in hits:
-        cards.append(
-            '<div class="ps-card ps-citation">'
-            f'<div class="ps-small"><b>{html_text(hit.source)}</b> · similarity {hit.score:.2f}'
-            f" · chunk <code>{html_text(hit.chunk_id)}</code></div>"
-            f'<blockquote class="ps-quote">{html_text(hit.text)}</blockquote></div>'
-        )
-    return "".join(cards)
+    return render_snippet("citations", query=query, hits=hits)
 
 
 def build(ws: Workspace, project: gr.Dropdown) -> Screen:

@@ -14,7 +14,6 @@ import gradio as gr
 from persona.insights import (
     CATEGORIES,
     TIER_MEANING,
-    Insight,
     InsightBrief,
     compile_brief,
     export_insights,
@@ -23,7 +22,7 @@ from persona.insights import (
 )
 from persona.interview import list_interviews
 from persona.panel import list_panels
-from ui.common import Workspace, boundary, html_text
+from ui.common import Workspace, boundary, render_snippet
 from ui.screen import Screen
 
 __all__ = ["brief_choices", "brief_html", "build", "source_choices"]
@@ -31,49 +30,14 @@ __all__ = ["brief_choices", "brief_html", "build", "source_choices"]
 _TIER_CLASS = {"data-backed": "ps-ev-stat", "document-backed": "ps-ev-doc"}
 
 
-def _tier(tier: str) -> str:
-    css = _TIER_CLASS.get(tier, "ps-ev-inferred")
-    meaning = html_text(TIER_MEANING.get(tier, ""))
-    return f'<span class="ps-badge {css}" title="{meaning}">{html_text(tier)}</span>'
-
-
-def _item_html(item: Insight) -> str:
-    quotes = "".join(
-        f'<blockquote class="ps-quote">“{html_text(q.text)}” — {html_text(q.persona_name)}'
-        + (" <i>(flagged by the consistency guard)</i>" if q.flagged else "")
-        + "</blockquote>"
-        for q in item.quotes
-    )
-    return (
-        f"<li>{_tier(item.tier)} {html_text(item.text)} "
-        f'<span class="ps-small">weight {item.weight:.0%} · {html_text(", ".join(item.personas))}'
-        f"</span>"
-        f'<div class="ps-small">Basis: {html_text("; ".join(item.basis))}</div>{quotes}</li>'
-    )
-
-
 def brief_html(brief: InsightBrief) -> str:
     """An insight brief as an escaped HTML card: label, tiered items, hypotheses, notes."""
-    personas = "; ".join(
-        f"{html_text(p.name)} ({p.share:.0%} of customers)" for p in brief.personas
-    )
-    sections = []
-    for name, items in brief.sections():
-        body = f"<ol>{''.join(_item_html(i) for i in items)}</ol>" if items else "<p>None.</p>"
-        sections.append(f"<h4>{html_text(CATEGORIES[name])}</h4>{body}")
-    hypotheses = "".join(f"<li>{html_text(h)}</li>" for h in brief.hypotheses)
-    notes = "".join(f"<li>{html_text(n)}</li>" for n in brief.notes)
-    return (
-        f'<div class="ps-card ps-brief"><div class="ps-name">{html_text(brief.title)}</div>'
-        f'<div class="ps-banner">{html_text(brief.label)}</div>'
-        f'<p class="ps-small">Compiled {html_text(brief.created_at[:16].replace("T", " "))} UTC '
-        f"by {html_text(brief.model)} from {len(brief.interview_ids)} interview(s) and "
-        f"{len(brief.panel_ids)} panel question(s). Personas: {personas}.</p>"
-        + "".join(sections)
-        + "<h4>Hypotheses to validate with real customers</h4>"
-        + (f"<ul>{hypotheses}</ul>" if hypotheses else "<p>None.</p>")
-        + (f"<h4>Notes</h4><ul>{notes}</ul>" if notes else "")
-        + "</div>"
+    return render_snippet(
+        "insight_brief",
+        brief=brief,
+        categories=CATEGORIES,
+        tier_class=_TIER_CLASS,
+        tier_meaning=TIER_MEANING,
     )
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import gradio as gr
 
+import ui.insights as insights
 from persona.interview import MAX_QUESTION_CHARS
 from persona.panel import PanelAnswer, PanelResult, ask_panel, export_panel, list_panels
-from ui import insights
-from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text, stream_callbacks
+from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, render_snippet, stream_callbacks
 from ui.screen import Screen
 
 __all__ = ["answer_cards", "build", "matrix_html"]
@@ -25,66 +25,35 @@ MATRIX_QUESTIONS = 8
 """The matrix shows the project's most recent questions, at most this many."""
 
 
-def _flags_html(answer: PanelAnswer) -> str:
-    shown = [f for f in answer.flags if f.kind != "override"]
-    if answer.refused:
-        shown = list(answer.flags)
-    return "".join(f'<div class="ps-small">⚠ {html_text(f.message)}</div>' for f in shown)
-
-
 def answer_cards(question: str, answers: Sequence[PanelAnswer], *, done: bool) -> str:
     """The answers to one panel question as escaped HTML cards, largest segment first."""
-    if not answers and not done:
-        return '<p class="ps-muted">Asking the personas…</p>'
-    ordered = sorted(answers, key=lambda a: (-a.share, a.persona_id))
-    cards = "".join(
-        '<div class="ps-card ps-panel-answer">'
-        f"<b>{html_text(a.persona_name)}</b> "
-        f'<span class="ps-small">{html_text(a.segment_label)} · {a.share:.1%} of customers</span>'
-        f'<div class="ps-answer">{html_text(a.answer)}</div>{_flags_html(a)}</div>'
-        for a in ordered
-    )
-    state = "" if done else '<p class="ps-muted">More answers coming…</p>'
-    return (
-        f'<div class="ps-small"><b>Q:</b> {html_text(question)}</div>{cards}{state}'
-        f'<p class="ps-small ps-muted">{html_text(SYNTHETIC_NOTICE)}</p>'
+    return render_snippet(
+        "panel_answers",
+        question=question,
+        answers=sorted(answers, key=lambda a: (-a.share, a.persona_id)),
+        done=done,
+        notice=SYNTHETIC_NOTICE,
     )
 
 
 def matrix_html(panels: Sequence[PanelResult]) -> str:
     """Personas × questions: every answer of the latest panels side by side (escaped)."""
-    if not panels:
-        return '<p class="ps-muted">No panel questions yet.</p>'
     recent = list(panels)[-MATRIX_QUESTIONS:]
     people: dict[int, tuple[str, str, float]] = {}
     for panel in recent:
         for a in panel.answers:
             people.setdefault(a.persona_id, (a.persona_name, a.segment_label, a.share))
-    head = "".join(f"<th>Q{panel.id}: {html_text(panel.question)}</th>" for panel in recent)
-    rows = []
-    for persona_id, (name, segment, share) in sorted(
-        people.items(), key=lambda item: (-item[1][2], item[0])
-    ):
-        cells = []
-        for panel in recent:
-            answer = next((a for a in panel.answers if a.persona_id == persona_id), None)
-            cells.append(
-                "<td>—</td>"
-                if answer is None
-                else f'<td><div class="ps-answer">{html_text(answer.answer)}</div>'
-                f"{_flags_html(answer)}</td>"
-            )
-        rows.append(
-            f"<tr><td><b>{html_text(name)}</b>"
-            f'<div class="ps-small">{html_text(segment)} · {share:.1%}</div></td>'
-            + "".join(cells)
-            + "</tr>"
+    rows = [
+        (name, segment, share, [_answer_of(panel, persona_id) for panel in recent])
+        for persona_id, (name, segment, share) in sorted(
+            people.items(), key=lambda item: (-item[1][2], item[0])
         )
-    return (
-        '<div style="overflow-x:auto"><table class="ps-table" id="panel-matrix-table">'
-        f"<thead><tr><th>persona (synthetic)</th>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
+    ]
+    return render_snippet("panel_matrix", panels=recent, rows=rows)
+
+
+def _answer_of(panel: PanelResult, persona_id: int) -> PanelAnswer | None:
+    return next((a for a in panel.answers if a.persona_id == persona_id), None)
 
 
 def build(ws: Workspace, project: gr.Dropdown) -> Screen:

@@ -14,24 +14,17 @@ import gradio as gr
 
 from persona.brief import export_brief
 from persona.errors import NotFoundError
-from persona.generate import (
-    GenerationResult,
-    StoredPersona,
-    edit_persona,
-    generate_personas,
-    get_persona,
-    list_personas,
-    list_versions,
-)
-from persona.models import EDITABLE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Evidence, Persona
+from persona.generate import GenerationResult, generate_personas
+from persona.models import EDITABLE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Persona
+from persona.personas import StoredPersona, edit_persona, get_persona, list_personas, list_versions
 from persona.segmentation import load_segments
 from ui.common import (
     SYNTHETIC_NOTICE,
     Workspace,
     boundary,
-    html_text,
     md_text,
     progress_callback,
+    render_snippet,
     verdict_badge,
 )
 from ui.screen import Screen
@@ -107,81 +100,26 @@ def _initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
-def _avatar(name: str) -> str:
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
-    colour = _AVATAR_COLOURS[digest[0] % len(_AVATAR_COLOURS)]
-    # Initials on a colour: an avatar that needs no image, local or remote.
-    return (
-        f'<div class="ps-avatar" style="background:{colour}" aria-hidden="true">'
-        f"{html_text(_initials(name))}</div>"
-    )
-
-
-def _evidence_badge(evidence: Evidence) -> str:
-    return (
-        f'<span class="ps-badge ps-ev-{evidence.kind}" title="{html_text(evidence.note or "")}">'
-        f"{html_text(evidence.label())}</span>"
-    )
-
-
-def _items_html(persona: Persona, field: str) -> str:
-    items = persona.field_items(field)
-    if not items:
-        return ""
-    edited = ' <span class="ps-small">(edited)</span>' if field in persona.edited_fields else ""
-    lis = "".join(
-        f"<li>{html_text(item.text)} "
-        + "".join(_evidence_badge(e) for e in item.evidence)
-        + "</li>"
-        for item in items
-    )
-    return f"<h4>{_FIELD_TITLES.get(field, field)}{edited}</h4><ul>{lis}</ul>"
-
-
 def persona_card(stored: StoredPersona) -> str:
     """One persona as an HTML card: avatar, synthetic label, verdict, warnings, evidence."""
     p = stored.persona
-    facts = p.facts
-    verdicts = " ".join(
-        f'<span class="ps-small">{html_text(name.replace("_", " "))}</span> '
-        + verdict_badge(verdict)
-        for name, verdict in p.scorecard.items()
-    )
-    warnings = "".join(f"<li>{html_text(w)}</li>" for w in p.warnings)
-    flags = "".join(f"<li>{html_text(f)}</li>" for f in p.flags)
-    stats = "".join(
-        f"<tr><td>{html_text(name)}</td><td>{html_text(value)}</td></tr>"
-        for name, value in facts.statistics.items()
-    )
-    fields = "".join(_items_html(p, f) for f in (*TEXT_FIELDS, *LIST_FIELDS) if f != "quote")
-    quote = p.quote.text if p.quote is not None else ""
-    return (
-        f'<div class="ps-card ps-persona" data-persona-id="{stored.id}">'
-        '<div class="ps-persona-head">'
-        f"{_avatar(p.name)}"
-        f'<div class="ps-grow"><div class="ps-name">{html_text(p.name)}</div>'
-        f'<div class="ps-small">segment #{facts.segment_index} {html_text(facts.label)} · '
-        f"{facts.size:,} customers ({facts.share:.1%}) · version {stored.version} of "
-        f"{stored.current_version} ({html_text(stored.origin)}, {html_text(stored.model)})</div>"
-        "</div>"
-        f'<span class="ps-synthetic" title="{html_text(SYNTHETIC_NOTICE)}">synthetic persona</span>'
-        "</div>"
-        f'<div class="ps-row">segment verdict {verdict_badge(p.verdict)} {verdicts}</div>'
-        + (f'<div class="ps-warn"><b>Warnings</b><ul>{warnings}</ul></div>' if warnings else "")
-        + (f'<div class="ps-flag"><b>Flags to review</b><ul>{flags}</ul></div>' if flags else "")
-        + (f'<blockquote class="ps-quote">“{html_text(quote)}”</blockquote>' if quote else "")
-        + fields
-        + '<div class="ps-small ps-legend">Evidence: <span class="ps-badge ps-ev-stat">stat</span>'
-        ' from the segment\'s statistics · <span class="ps-badge ps-ev-doc">doc</span> from a '
-        'document · <span class="ps-badge ps-ev-inferred">inferred</span> the model\'s guess · '
-        '<span class="ps-badge ps-ev-user">user</span> edited by a person</div>'
-        + (
-            f"<details><summary>Segment statistics ({len(facts.statistics)})</summary>"
-            f'<table class="ps-table">{stats}</table></details>'
-            if stats
-            else ""
-        )
-        + f'<p class="ps-small ps-muted">{html_text(SYNTHETIC_NOTICE)}</p></div>'
+    digest = hashlib.sha256(p.name.encode("utf-8")).digest()
+    fields = [
+        (_FIELD_TITLES.get(f, f), f in p.edited_fields, p.field_items(f))
+        for f in (*TEXT_FIELDS, *LIST_FIELDS)
+        if f != "quote" and p.field_items(f)
+    ]
+    return render_snippet(
+        "persona_card",
+        stored=stored,
+        p=p,
+        # Initials on a colour: an avatar that needs no image, local or remote.
+        avatar_colour=_AVATAR_COLOURS[digest[0] % len(_AVATAR_COLOURS)],
+        initials=_initials(p.name),
+        quote=p.quote.text if p.quote is not None else "",
+        fields=fields,
+        notice=SYNTHETIC_NOTICE,
+        verdict_badge=verdict_badge,
     )
 
 

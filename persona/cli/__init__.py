@@ -12,20 +12,19 @@ import sys
 
 import typer
 
-from persona.cli._app import app
+# Each command module adds its commands to ``app`` when imported.
+import persona.cli.demo
+import persona.cli.docs
+import persona.cli.doctor
+import persona.cli.generate
+import persona.cli.interview
+import persona.cli.segment
+import persona.cli.ui
+import persona.cli.value  # noqa: F401
+from persona.cli._app import app, console
 from persona.errors import USER_ERRORS
 
 __all__ = ["app", "main"]
-
-
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from persona.cli import demo, doctor, generate, interview, segment, ui, value  # noqa: F401
-    from persona.cli._app import app
-    from persona.cli.docs import docs_app
-
-    if not any(group.name == "docs" for group in app.registered_groups):
-        app.add_typer(docs_app, name="docs")
 
 
 # LangChain would send every prompt (segment statistics, document excerpts) to LangSmith
@@ -37,9 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``persona`` console script; returns the exit code."""
     for variable in _TRACING_VARIABLES:
         os.environ.pop(variable, None)
-    _register_commands()
-    from persona.cli._app import console
-
     try:
         result = app(args=argv, standalone_mode=False)
     except USER_ERRORS as error:

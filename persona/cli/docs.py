@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from persona.cli._app import console
+from persona.cli._app import app, console
 from persona.config import load_settings
 from persona.errors import DocumentError
 from persona.knowledge import (
@@ -23,6 +23,7 @@ from persona.knowledge import (
     search,
 )
 from persona.services import Services
+from persona.text import clip
 
 __all__ = ["docs_app"]
 
@@ -30,6 +31,7 @@ docs_app = typer.Typer(
     help="Company documents that ground personas: add, list, search, remove, reindex.",
     no_args_is_help=True,
 )
+app.add_typer(docs_app, name="docs")
 
 
 def _services(ctx: typer.Context) -> Services:
@@ -152,9 +154,7 @@ def search_(
         console.print("No results (is the knowledge base empty? see `persona docs list`).")
         return
     for rank, hit in enumerate(hits, 1):
-        snippet = " ".join(hit.text.split())
-        if len(snippet) > 300:
-            snippet = snippet[:297] + "..."
+        snippet = clip(hit.text, 300, words=False)
         console.print(
             f"[bold]{rank}. {hit.source}[/]  score {hit.score:.3f}  [dim]{hit.chunk_id}[/]"
         )

@@ -14,19 +14,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from persona.brief import BriefFormat
+from persona.brief import BriefFormat, export_brief
 from persona.cli._app import app, console, services
-from persona.generate import (
+from persona.generate import generate_personas, regenerate_persona
+from persona.guide import get_guide
+from persona.models import TEXT_FIELDS, EvidencedItem
+from persona.personas import (
     diff_versions,
     edit_persona,
     find_persona,
-    generate_personas,
     get_persona,
     list_personas,
     list_versions,
-    regenerate_persona,
 )
-from persona.models import TEXT_FIELDS, EvidencedItem
 
 personas_app = typer.Typer(
     help="List, show, export, compare and edit synthetic personas.", no_args_is_help=True
@@ -152,7 +152,6 @@ def export(
     version: Annotated[int | None, typer.Option(help="Version (default: current).")] = None,
 ) -> None:
     """Export a persona brief as Markdown, standalone HTML or JSON."""
-    from persona.brief import export_brief
 
     svc = services(ctx)
     written = export_brief(
@@ -230,7 +229,6 @@ def guide(
     ] = False,
 ) -> None:
     """Show the interview guide of a persona: open, neutral questions, weakest evidence first."""
-    from persona.guide import get_guide
 
     svc = services(ctx)
     result = get_guide(svc, find_persona(svc, persona), refresh=refresh, rephrase=rephrase)

@@ -11,7 +11,6 @@ from rich.text import Text
 
 from persona.cli._app import app, console, services
 from persona.errors import PersonaError
-from persona.generate import find_persona
 from persona.insights import compile_brief, export_insights, list_briefs
 from persona.interview import (
     SYNTHETIC_LABEL,
@@ -26,6 +25,7 @@ from persona.interview import (
 from persona.interview.export import TRANSCRIPT_FORMATS, export_transcript
 from persona.models import GuideQuestion
 from persona.panel import SYNTHETIC_NOTE, ask_panel, export_panel, list_panels
+from persona.personas import find_persona
 from persona.safe_text import strip_invisible
 from persona.services import Services
 

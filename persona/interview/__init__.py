@@ -18,7 +18,6 @@ checked by :mod:`persona.consistency`.
 
 from persona.interview.override import override_attempt
 from persona.interview.prompt import TokenCounter, system_prompt
-from persona.interview.records import InterviewInfo, Source, Turn
 from persona.interview.session import (
     CONTEXT_K,
     MAX_QUESTION_CHARS,
@@ -34,6 +33,7 @@ from persona.interview.session import (
     start_interview,
     transcript,
 )
+from persona.repos.interviews import InterviewInfo, Source, Turn
 
 __all__ = [
     "CONTEXT_K",

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 from persona.errors import ExportError
-from persona.interview import records
-from persona.interview.records import Turn
-from persona.panel import csv_cell
+from persona.exports import write_export
+from persona.repos import interviews as interview_repo
+from persona.repos.interviews import Turn
+from persona.repos.personas import persona_name
 from persona.safe_text import neutralize_markdown, strip_invisible
 from persona.services import Services
-from persona.store import write_export
+from persona.text import csv_cell, synthetic_label
 
 __all__ = [
     "TRANSCRIPT_FORMATS",
@@ -35,10 +36,7 @@ __all__ = [
 
 TranscriptFormat = Literal["md", "csv", "json"]
 TRANSCRIPT_FORMATS: tuple[TranscriptFormat, ...] = ("md", "csv", "json")
-SYNTHETIC_NOTE = (
-    "Synthetic research: the answers were written by a language model speaking as a persona, "
-    "not by a customer."
-)
+SYNTHETIC_NOTE = synthetic_label("research")
 
 
 @dataclass(frozen=True)
@@ -61,17 +59,15 @@ class Transcript:
 
 def load_transcript(services: Services, interview_id: int) -> Transcript:
     """The interview's turns and header; :class:`NotFoundError` for an unknown id."""
-    row = records.interview_row(services.store, services.project_id, interview_id)
-    persona = services.store.query_one(
-        "SELECT name FROM personas WHERE id = ?", (int(row["persona_id"]),)
-    )
+    row = interview_repo.get_interview(services.store, services.project_id, interview_id)
+    name = persona_name(services.store, row.persona_id)
     return Transcript(
         interview_id=interview_id,
-        title=str(row["title"] or ""),
-        persona_name=str(persona["name"]) if persona is not None else "(deleted persona)",
-        persona_version=int(row["persona_version"]),
-        created_at=str(row["created_at"]),
-        turns=records.load_turns(services.store, interview_id),
+        title=row.title,
+        persona_name=name if name is not None else "(deleted persona)",
+        persona_version=row.persona_version,
+        created_at=row.created_at,
+        turns=interview_repo.load_turns(services.store, interview_id),
     )
 
 

@@ -17,20 +17,24 @@ turns after each fold.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import channel_use, segment_traits
 from persona.facts import format_value
-from persona.interview.records import Exchange, Source
+from persona.interview.records import Exchange
+from persona.llm import capabilities, count_tokens
 from persona.models import Persona
 from persona.privacy import scrub_text
+from persona.repos.interviews import Source
 from persona.safe_text import strip_invisible
+from persona.text import clip
+from persona.text import humanise as _humanise
 from prompts import render
+from segments.facts import Statistic, slug
 
 if TYPE_CHECKING:
     from persona.knowledge import Citation
@@ -79,14 +83,7 @@ _REFUSAL_TOPICS: dict[str, str] = {
 
 def _plain(text: str, limit: int = PROFILE_CHARS) -> str:
     """One line of text that cannot open a fence or a role marker."""
-    clean = " ".join(strip_invisible(text).split()).replace("<", "‹").replace(">", "›")
-    if len(clean) > limit:
-        clean = clean[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return clean
-
-
-def _humanise(feature: str) -> str:
-    return re.sub(r"_days_ago$", "", feature).replace("_", " ").strip()
+    return clip(strip_invisible(text), limit).replace("<", "‹").replace(">", "›")
 
 
 def profile_lines(persona: Persona) -> list[tuple[str, str]]:
@@ -106,22 +103,31 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
     repeats it passes the consistency guard.
     """
     facts = persona.facts
-    stats = facts.statistics
+    typed = {
+        (
+            f.statistic,
+            slug(f.feature or ""),
+            None if f.category is None else slug(f.category),
+        ): f.value
+        for f in facts.facts
+    }
+
+    def value(statistic: Statistic, feature: str, category: str | None = None) -> Any:
+        return typed.get((statistic, feature, category))
+
     lines = [
         ("customers in your segment", format_value(facts.size)),
         ("share of all customers", f"{format_value(round(facts.share * 100, 1))}%"),
     ]
-    if "age_median" in stats:
-        lines.append(("typical age", format_value(stats["age_median"])))
-    if "age_q1" in stats and "age_q3" in stats:
-        lines.append(
-            ("age of the middle half",
-             f"{format_value(stats['age_q1'])} to {format_value(stats['age_q3'])}")
-        )  # fmt: skip
+    age, q1, q3 = value("median", "age"), value("q1", "age"), value("q3", "age")
+    if age is not None:
+        lines.append(("typical age", format_value(age)))
+    if q1 is not None and q3 is not None:
+        lines.append(("age of the middle half", f"{format_value(q1)} to {format_value(q3)}"))
     for trait in segment_traits(facts)[:MAX_TRAITS]:
         feature = _humanise(trait.feature)
-        if trait.fact.endswith("_vs_base_pct"):
-            median = stats.get(f"{trait.feature}_median")
+        if trait.statistic == "vs_base":
+            median = value("median", trait.feature)
             if median is not None:
                 lines.append((f"typical {feature}", format_value(median)))
             sign = "+" if trait.value > 0 else ""
@@ -129,7 +135,7 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
                 (f"{feature} compared with all customers", f"{sign}{format_value(trait.value)}%")
             )
         else:
-            base = stats.get(f"{trait.feature}_true_base_share_pct")
+            base = value("label_base_share", trait.feature, "true")
             shown = f"{format_value(trait.value)}%"
             if base is not None:
                 shown += f" (all customers: {format_value(base)}%)"
@@ -197,33 +203,20 @@ def build_messages(system: str, history: Sequence[Exchange], current: str) -> li
 
 
 class TokenCounter:
-    """Counts tokens with the model's own tokenizer when it has one in-process.
+    """Counts tokens for one model (:func:`persona.llm.count_tokens`).
 
-    For the embedded llama.cpp model that is exact; for remote and fake models
-    it is the usual estimate of four characters per token (``exact`` is False).
+    Exact with the model's own in-process tokenizer (the embedded llama.cpp
+    model); for remote and fake models the usual estimate of four characters
+    per token (``exact`` is False).
     """
 
     def __init__(self, model: object) -> None:
-        self.exact = False
-        self._tokenize: Callable[[str], int] | None = None
-        from persona.llm import LlamaCppChatModel
-
-        if isinstance(model, LlamaCppChatModel):
-            llama = model.client
-
-            def tokenize(text: str) -> int:
-                return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
-            self._tokenize = tokenize
-            self.exact = True
+        self.model = model
+        self.exact = capabilities(model).exact_tokens
 
     def __call__(self, text: str) -> int:
         """Tokens in ``text``."""
-        if not text:
-            return 0
-        if self._tokenize is not None:
-            return self._tokenize(text)
-        return math.ceil(len(text) / 4)
+        return count_tokens(self.model, text)
 
     def exchange(self, exchange: Exchange) -> int:
         """Tokens a question/answer pair takes in the prompt."""

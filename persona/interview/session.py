@@ -18,9 +18,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
-from persona.generate import get_persona
+from persona.guide import get_guide
 from persona.identifiers import KnownIdentifiers, scrub_all
-from persona.interview import records
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
     MESSAGE_OVERHEAD,
@@ -32,17 +31,17 @@ from persona.interview.prompt import (
     system_prompt,
     user_message,
 )
-from persona.interview.records import (
-    Exchange,
-    InterviewInfo,
-    Source,
-    SummaryState,
-    Turn,
-)
-from persona.llm import invoke_text, stream_text
+from persona.interview.records import Exchange, exchanges
+from persona.knowledge import search
+from persona.llm import capabilities, invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
+from persona.personas import get_persona
+from persona.repos import documents as document_repo
+from persona.repos import interviews as interview_repo
+from persona.repos.interviews import InterviewInfo, Source, SummaryState, Turn
 from persona.safe_text import defang_urls, strip_invisible
 from persona.store import utc_now
+from persona.text import clip, synthetic_label
 from prompts import render
 
 if TYPE_CHECKING:
@@ -70,10 +69,7 @@ __all__ = [
     "transcript",
 ]
 
-SYNTHETIC_LABEL = (
-    "Synthetic interview: the persona and its answers are simulated by a language model "
-    "from aggregate customer data; they are not statements by a real customer."
-)
+SYNTHETIC_LABEL = synthetic_label("interview")
 """The label every display of a transcript carries."""
 
 MAX_QUESTION_CHARS = 2000
@@ -107,53 +103,22 @@ def start_interview(services: Services, persona_id: int, *, title: str | None = 
     clean_title = " ".join(strip_invisible(title or "").split())[:200]
     if not clean_title:
         clean_title = f"Interview with {name}, {utc_now()[:16].replace('T', ' ')} UTC"
-    with services.store.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO interviews (project_id, persona_id, persona_version, title, summary, "
-            "created_at) VALUES (?, ?, ?, ?, '', ?)",
-            (services.project_id, persona_id, stored.version, clean_title, utc_now()),
-        )
-    assert cursor.lastrowid is not None
-    return int(cursor.lastrowid)
+    return interview_repo.create_interview(
+        services.store, services.project_id, persona_id, stored.version, clean_title
+    )
 
 
 def list_interviews(services: Services, *, persona_id: int | None = None) -> list[InterviewInfo]:
     """Interviews of the project (optionally of one persona), oldest first."""
-    sql = (
-        "SELECT i.*, p.name AS persona_name, "
-        "(SELECT COUNT(*) FROM turns t WHERE t.interview_id = i.id AND t.role = 'assistant' "
-        " AND t.status = 'complete') AS answered, "
-        "(SELECT COUNT(*) FROM turns t WHERE t.interview_id = i.id AND t.role = 'user' "
-        " AND t.status = 'interrupted') AS interrupted, "
-        "(SELECT MAX(t.created_at) FROM turns t WHERE t.interview_id = i.id) AS last_at "
-        "FROM interviews i JOIN personas p ON p.id = i.persona_id WHERE i.project_id = ?"
+    return interview_repo.list_interviews(
+        services.store, services.project_id, persona_id=persona_id
     )
-    params: list[object] = [services.project_id]
-    if persona_id is not None:
-        sql += " AND i.persona_id = ?"
-        params.append(persona_id)
-    rows = services.store.query(sql + " ORDER BY i.id", params)
-    return [
-        InterviewInfo(
-            id=int(r["id"]),
-            persona_id=int(r["persona_id"]),
-            persona_name=str(r["persona_name"]),
-            persona_version=int(r["persona_version"]),
-            title=str(r["title"]),
-            created_at=str(r["created_at"]),
-            answered=int(r["answered"]),
-            interrupted=int(r["interrupted"]),
-            last_at=r["last_at"],
-            summary=SummaryState.parse(r["summary"]).text,
-        )
-        for r in rows
-    ]
 
 
 def transcript(services: Services, interview_id: int) -> list[Turn]:
     """Every turn of an interview, in order (questions before their answers)."""
-    records.interview_row(services.store, services.project_id, interview_id)
-    return records.load_turns(services.store, interview_id)
+    interview_repo.get_interview(services.store, services.project_id, interview_id)
+    return interview_repo.load_turns(services.store, interview_id)
 
 
 def resume(services: Services, interview_id: int) -> list[Turn]:
@@ -162,15 +127,15 @@ def resume(services: Services, interview_id: int) -> list[Turn]:
     Call it when a session is reopened after a crash or a restart, not while
     another process is answering in the same interview.
     """
-    records.interview_row(services.store, services.project_id, interview_id)
-    records.mark_orphans(services.store, interview_id)
-    return records.load_turns(services.store, interview_id)
+    interview_repo.get_interview(services.store, services.project_id, interview_id)
+    interview_repo.mark_orphans(services.store, interview_id)
+    return interview_repo.load_turns(services.store, interview_id)
 
 
 def interview_persona(services: Services, interview_id: int) -> tuple[int, Persona]:
     """The persona id and the persona version the interview was started with."""
-    row = records.interview_row(services.store, services.project_id, interview_id)
-    stored = get_persona(services, int(row["persona_id"]), int(row["persona_version"]))
+    row = interview_repo.get_interview(services.store, services.project_id, interview_id)
+    stored = get_persona(services, row.persona_id, row.persona_version)
     return stored.id, stored.persona
 
 
@@ -237,14 +202,16 @@ def ask_stream(
     Raises :class:`PersonaError` for an empty or over-long question or a full
     interview, :class:`NotFoundError` for an unknown interview.
     """
-    row = records.interview_row(services.store, services.project_id, interview_id)
-    persona = get_persona(services, int(row["persona_id"]), int(row["persona_version"])).persona
+    row = interview_repo.get_interview(services.store, services.project_id, interview_id)
+    persona = get_persona(services, row.persona_id, row.persona_version).persona
     text = clean_question(question, services.known_identifiers())
     attempt = override_attempt(text)
     flags = [] if attempt is None else [_override_flag(attempt)]
     if turn_no is None:
         _check_capacity(services, interview_id)
-    stored, answer = records.insert_question(services.store, interview_id, text, flags, turn_no)
+    stored, answer = interview_repo.insert_question(
+        services.store, interview_id, text, flags, turn_no
+    )
     if answer is not None:
         return TurnStream(stored, answer)
     stream = TurnStream(stored)
@@ -283,12 +250,11 @@ def run_guide(
     interview already has a complete answer to are skipped, so re-running after
     an interruption carries on where it stopped.
     """
-    from persona.guide import get_guide
 
-    row = records.interview_row(services.store, services.project_id, interview_id)
-    guide = get_guide(services, int(row["persona_id"]))
-    turns = records.load_turns(services.store, interview_id)
-    answered = {_key(e.question) for e in records.exchanges(turns)}
+    row = interview_repo.get_interview(services.store, services.project_id, interview_id)
+    guide = get_guide(services, row.persona_id)
+    turns = interview_repo.load_turns(services.store, interview_id)
+    answered = {_key(e.question) for e in exchanges(turns)}
     answers = []
     for question in guide.questions:
         if _key(question.text) in answered:
@@ -332,10 +298,7 @@ def clean_question(question: str, known: KnownIdentifiers | None = None) -> str:
 
 
 def _check_capacity(services: Services, interview_id: int) -> None:
-    row = services.store.query_one(
-        "SELECT COALESCE(MAX(turn_no), 0) AS n FROM turns WHERE interview_id = ?", (interview_id,)
-    )
-    if row is not None and int(row["n"]) >= MAX_TURNS:
+    if interview_repo.last_turn_no(services.store, interview_id) >= MAX_TURNS:
         raise PersonaError(
             f"Interview {interview_id} has reached {MAX_TURNS} turns.",
             hint="Start a new interview with the same persona.",
@@ -377,12 +340,12 @@ def _produce(
     except BaseException:
         partial = "".join(pieces).strip()
         if partial:
-            records.insert_answer(
+            interview_repo.insert_answer(
                 services.store, interview_id, turn_no, partial,
                 status="interrupted", flags=[], sources=sources,
             )  # fmt: skip
         else:
-            records.mark_interrupted(services.store, interview_id, turn_no)
+            interview_repo.mark_interrupted(services.store, interview_id, turn_no)
         raise
     answer = "".join(pieces).strip()
     if not answer:
@@ -391,7 +354,7 @@ def _produce(
     if not refused:
         flags += check_answer(answer, persona, question=question.content)
         flags += _repeat_flags(services, interview_id, turn_no, answer)
-    stored = records.insert_answer(
+    stored = interview_repo.insert_answer(
         services.store, interview_id, turn_no, answer,
         status="complete", flags=flags, sources=sources,
     )  # fmt: skip
@@ -410,7 +373,7 @@ def _repeat_flags(services: Services, interview_id: int, turn_no: int, answer: s
     says nothing new about the question it was given.
     """
     mine = _shingles(answer)
-    earlier = records.exchanges(records.load_turns(services.store, interview_id), before=turn_no)
+    earlier = exchanges(interview_repo.load_turns(services.store, interview_id), before=turn_no)
     for exchange in reversed(earlier):
         theirs = _shingles(exchange.answer)
         if mine and theirs and len(mine & theirs) / len(mine | theirs) >= REPEAT_SIMILARITY:
@@ -430,10 +393,10 @@ def _prompt(
     """The messages for ``question`` within the token budget, and the context's sources."""
     store = services.store
     interview_id = question.interview_id
-    row = records.interview_row(store, services.project_id, interview_id)
-    state = SummaryState.parse(row["summary"])
-    turns = records.load_turns(store, interview_id)
-    history = records.exchanges(turns, after=state.through, before=question.turn_no)
+    row = interview_repo.get_interview(store, services.project_id, interview_id)
+    state = SummaryState.parse(row.summary)
+    turns = interview_repo.load_turns(store, interview_id)
+    history = exchanges(turns, after=state.through, before=question.turn_no)
     counter = TokenCounter(model)
     for exchange in history:
         exchange.tokens = counter.exchange(exchange)
@@ -447,7 +410,7 @@ def _prompt(
             through=fold[-1].turn_no,
             text=_summarise(model, persona, state.text, fold, counter),
         )
-        records.save_summary(store, interview_id, state)
+        interview_repo.save_summary(store, interview_id, state)
         system = system_prompt(persona, summary=state.text)
         current, sources, fixed = fit_question(
             services, counter, system, question.content, citations
@@ -461,7 +424,9 @@ def _prompt(
 def token_budget(services: Services) -> int:
     """Tokens a prompt may take: the context window less the answer's room and some slack."""
     settings = services.settings
-    return settings.llm_context - settings.llm_max_tokens - SAFETY_TOKENS
+    return capabilities(services.chat_model()).token_budget(
+        settings.llm_context, settings.llm_max_tokens, SAFETY_TOKENS
+    )
 
 
 def fit_question(
@@ -501,12 +466,8 @@ def _fixed(counter: TokenCounter, system: str, current: str) -> int:
 def retrieve(services: Services, question: str) -> list[Citation]:
     """Up to :data:`CONTEXT_K` chunks of the project's documents for ``question``."""
     store = services.store
-    has_chunks = store.query_one(
-        "SELECT 1 FROM chunks WHERE project_id = ? LIMIT 1", (services.project_id,)
-    )
-    if has_chunks is None:
+    if not document_repo.has_chunks(store, services.project_id):
         return []
-    from persona.knowledge import search
 
     try:
         return search(store, services.settings, question, k=CONTEXT_K)
@@ -550,5 +511,4 @@ def _summarise(
 
 
 def _short(text: str, limit: int) -> str:
-    clean = " ".join(text.split()).replace("<", "‹").replace(">", "›")
-    return clean if len(clean) <= limit else clean[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(text, limit).replace("<", "‹").replace(">", "›")

@@ -33,7 +33,8 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from persona.config import Settings
-from persona.errors import ConfigError, ProviderError, ProviderTimeout, ProviderUnavailable
+from persona.errors import ConfigError, ProviderError, ProviderUnavailable
+from persona.llm.errors import Endpoint, translate_error
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -222,6 +223,7 @@ class OpenAIEmbeddingFunction(PersonaEmbeddingFunction):
 
     def _openai(self) -> Any:
         if self._client is None:
+            # The openai client (and httpx) load only when this endpoint is used.
             import openai
 
             self._client = openai.OpenAI(
@@ -234,33 +236,27 @@ class OpenAIEmbeddingFunction(PersonaEmbeddingFunction):
         return self._client
 
     def __call__(self, input: Documents) -> Embeddings:
-        import openai
-
         texts = list(input)
         vectors: Embeddings = []
         where = self.base_url or "api.openai.com"
+        endpoint = Endpoint(
+            url=where,
+            model=self.model,
+            timeout=self._timeout,
+            noun="embeddings endpoint",
+            model_setting="PERSONA_EMBEDDINGS_MODEL",
+        )
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start : start + self.batch_size]
             try:
                 response = self._openai().embeddings.create(
                     model=self.model, input=batch, encoding_format="float"
                 )
-            except openai.APITimeoutError as error:
-                raise ProviderTimeout(
-                    f"The embeddings endpoint {where} did not answer in time.",
-                    hint="Raise PERSONA_LLM_TIMEOUT or check the server.",
-                ) from error
-            except openai.APIConnectionError as error:
-                raise ProviderUnavailable(
-                    f"The embeddings endpoint {where} cannot be reached ({error}).",
-                    hint="Check PERSONA_LLM_BASE_URL and that the server is running.",
-                ) from error
-            except openai.APIStatusError as error:
-                raise ProviderError(
-                    f"The embeddings endpoint {where} refused the request "
-                    f"(HTTP {error.status_code}: {error.message}).",
-                    hint="Check PERSONA_EMBEDDINGS_MODEL and PERSONA_LLM_API_KEY.",
-                ) from error
+            except Exception as error:
+                mapped = translate_error(error, endpoint)
+                if mapped is None:
+                    raise
+                raise mapped from error
             ordered = sorted(response.data, key=lambda item: item.index)
             if len(ordered) != len(batch):
                 raise ProviderError(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from persona.errors import DocumentError
-from persona.knowledge.clean import INVISIBLE_KIND, strip_invisible, tidy_whitespace
+from persona.knowledge.clean import INVISIBLE_KIND, remove_invisible, tidy_whitespace
 from persona.knowledge.instructions import remove_instructions
 from persona.knowledge.pdf import read_pdf
 from persona.knowledge.types import Block, Extracted
@@ -90,11 +90,11 @@ def extract(path: Path, data: bytes) -> Extracted:
     extracted.media_type = media_type
     blocks: list[Block] = []
     for block in extracted.blocks:
-        text, removed = strip_invisible(block.text)
+        text, removed = remove_invisible(block.text)
         extracted.count_hidden(INVISIBLE_KIND, removed)
         heading = block.heading
         if heading is not None:
-            heading, removed = strip_invisible(heading)
+            heading, removed = remove_invisible(heading)
             extracted.count_hidden(INVISIBLE_KIND, removed)
             heading = tidy_whitespace(heading) or None
         text, instructions = remove_instructions(text)

@@ -42,7 +42,8 @@ from persona.config import Settings
 from persona.errors import IndexMismatchError, KnowledgeError
 from persona.knowledge.embed import PersonaEmbeddingFunction
 from persona.knowledge.types import Chunk
-from persona.store import Store, utc_now
+from persona.repos import documents as document_repo
+from persona.store import Store
 
 __all__ = [
     "IndexedChunk",
@@ -265,11 +266,9 @@ def open_index(
     model, and :class:`KnowledgeError` when the collection is missing although
     the store has chunks for the project (so creating it would hide them).
     """
-    row = store.query_one(
-        "SELECT embedding_model FROM index_state WHERE project_id = ?", (project_id,)
-    )
-    if row is not None and row["embedding_model"] != embedder.identity:
-        raise _mismatch(settings.project, row["embedding_model"], embedder.identity)
+    recorded_model = document_repo.index_model(store, project_id)
+    if recorded_model is not None and recorded_model != embedder.identity:
+        raise _mismatch(settings.project, recorded_model, embedder.identity)
     client = _client(settings.chroma_path)
     name = collection_name(project_id)
     try:
@@ -291,15 +290,15 @@ def open_index(
         return ProjectIndex(collection, embedder, client.get_max_batch_size())
     if not create:
         return None
-    stored = store.query_one("SELECT COUNT(*) AS n FROM chunks WHERE project_id = ?", (project_id,))
-    if stored is not None and stored["n"] > 0:
+    stored = document_repo.count_chunks(store, project_id)
+    if stored > 0:
         raise KnowledgeError(
             f"The document index of project {settings.project!r} is missing from "
-            f"{settings.chroma_path} although {stored['n']} chunks are stored.",
+            f"{settings.chroma_path} although {stored} chunks are stored.",
             hint=_REINDEX_HINT,
         )
     collection = _create(client, name, embedder, settings.project)
-    _record_state(store, project_id, name, embedder.identity)
+    document_repo.record_index_state(store, project_id, name, embedder.identity)
     return ProjectIndex(collection, embedder, client.get_max_batch_size())
 
 
@@ -312,17 +311,6 @@ def _create(
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=embedder,  # type: ignore[arg-type]
     )
-
-
-def _record_state(store: Store, project_id: int, name: str, model: str) -> None:
-    with store.transaction() as db:
-        db.execute(
-            "INSERT INTO index_state (project_id, collection, embedding_model, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT(project_id) DO UPDATE SET "
-            "collection = excluded.collection, embedding_model = excluded.embedding_model, "
-            "updated_at = excluded.updated_at",
-            (project_id, name, model, utc_now()),
-        )
 
 
 def open_for_delete(settings: Settings, project_id: int) -> Collection | None:
@@ -383,7 +371,7 @@ def rebuild(
     with contextlib.suppress(ChromaNotFound, ValueError):
         client.delete_collection(name)
     fresh.collection.modify(name=name)
-    _record_state(store, project_id, name, embedder.identity)
+    document_repo.record_index_state(store, project_id, name, embedder.identity)
     return done
 
 

@@ -24,7 +24,9 @@ from persona.knowledge.embed import make_embedding_function
 from persona.knowledge.extract import SUPPORTED_SUFFIXES, extract
 from persona.knowledge.index import IndexedChunk, ProjectIndex, chunk_metadata, open_index
 from persona.knowledge.types import Block, Chunk, IngestReport, Progress
-from persona.store import Store, dumps, utc_now
+from persona.repos import documents as document_repo
+from persona.repos.documents import DocumentInfo
+from persona.store import Store, utc_now
 
 __all__ = ["EMBED_GROUP", "add_documents", "document_paths"]
 
@@ -203,23 +205,19 @@ def _scrub(blocks: list[Block], known: KnownIdentifiers) -> tuple[list[Block], d
     return clean, {kind: n for kind, n in totals.items() if n}
 
 
-def _existing(store: Store, project_id: int, sha: str) -> sqlite3.Row | None:
-    return store.query_one(
-        "SELECT id, n_pages, n_chunks, media_type FROM documents "
-        "WHERE project_id = ? AND sha256 = ?",
-        (project_id, sha),
-    )
+def _existing(store: Store, project_id: int, sha: str) -> DocumentInfo | None:
+    return document_repo.find_document(store, project_id, sha256=sha)
 
 
-def _duplicate_report(row: sqlite3.Row, path: Path) -> IngestReport:
+def _duplicate_report(existing: DocumentInfo, path: Path) -> IngestReport:
     return IngestReport(
-        document_id=int(row["id"]),
+        document_id=existing.document_id,
         filename=path.name,
-        n_pages=row["n_pages"],
-        n_chunks=int(row["n_chunks"]),
+        n_pages=existing.n_pages,
+        n_chunks=existing.n_chunks,
         duplicate=True,
-        media_type=row["media_type"],
-        warnings=[f"already in this project as document {row['id']}; not added again"],
+        media_type=existing.media_type,
+        warnings=[f"already in this project as document {existing.document_id}; not added again"],
     )
 
 
@@ -243,11 +241,9 @@ def _prepare(
     if not chunks:
         raise DocumentError(path, "the file contains no visible text.", hint="Add another file.")
     warnings = list(extracted.warnings)
-    same_name = store.query_one(
-        "SELECT id FROM documents WHERE project_id = ? AND filename = ?", (project_id, path.name)
-    )
+    same_name = document_repo.document_named(store, project_id, path.name)
     if same_name is not None:
-        warnings.append(f"another version of {path.name} is document {same_name['id']}")
+        warnings.append(f"another version of {path.name} is document {same_name}")
     report = IngestReport(
         document_id=0,
         filename=path.name,
@@ -274,29 +270,17 @@ def _commit(
     added = utc_now()
     touched_index = False
     try:
-        with store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO documents (project_id, filename, sha256, media_type, n_pages, "
-                "n_chunks, report_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    project_id,
-                    path.name,
-                    prepared.sha,
-                    report.media_type,
-                    report.n_pages,
-                    len(chunks),
-                    dumps(report.to_json()),
-                    added,
-                ),
-            )
-            document_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO chunks (id, document_id, project_id, ordinal, text, page, heading, "
-                "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (c.id, document_id, project_id, c.ordinal, c.text, c.page, c.heading, c.sha256)
-                    for c in chunks
-                ],
+        with store.transaction():
+            document_id = document_repo.insert_document(
+                store,
+                project_id,
+                filename=path.name,
+                sha256=prepared.sha,
+                media_type=report.media_type,
+                n_pages=report.n_pages,
+                report=report.to_json(),
+                created_at=added,
+                chunks=chunks,
             )
             touched_index = True
             index.add(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 
@@ -22,7 +19,8 @@ from persona.knowledge.index import (
     rebuild,
 )
 from persona.knowledge.types import Chunk, Progress
-from persona.store import Store, dumps
+from persona.repos import documents as document_repo
+from persona.store import Store
 
 __all__ = ["reindex", "remove_document", "scrub_known_identifiers"]
 
@@ -38,48 +36,37 @@ def remove_document(store: Store, settings: Settings, document_id: int) -> int:
     index could not be rewritten.
     """
     project_id = store.project_id(settings.project)
-    row = store.query_one(
-        "SELECT id, n_chunks FROM documents WHERE id = ? AND project_id = ?",
-        (document_id, project_id),
-    )
-    if row is None:
+    if document_repo.find_document(store, project_id, document_id=document_id) is None:
         raise NotFoundError(
             "document", document_id, hint="List the documents with `persona docs list`."
         )
     collection = open_for_delete(settings, project_id)
-    with store.transaction() as db:
-        removed = db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,)).rowcount
-        db.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+    with store.transaction():
+        removed = document_repo.delete_document(store, document_id)
         if collection is not None:
             collection.delete(
                 where={"$and": [{"project_id": project_id}, {"document_id": document_id}]}
             )
     if collection is not None:
         _rewrite_index(store, settings, project_id, changed=set(), why="removed document")
-    return int(removed)
+    return removed
 
 
 def _reindex_batches(
     store: Store, project_id: int, size: int = 256
 ) -> Iterator[list[tuple[IndexedChunk, str]]]:
-    cursor = store.connection.execute(
-        "SELECT c.id, c.document_id, c.ordinal, c.text, c.page, c.heading, d.filename, "
-        "d.sha256 AS doc_sha, d.created_at FROM chunks c JOIN documents d "
-        "ON d.id = c.document_id WHERE c.project_id = ? ORDER BY c.document_id, c.ordinal",
-        (project_id,),
-    )
-    while rows := cursor.fetchmany(size):
+    for rows in document_repo.chunk_batches(store, project_id, size):
         batch: list[tuple[IndexedChunk, str]] = []
         for row in rows:
-            chunk = Chunk(row["id"], row["ordinal"], row["text"], row["page"], row["heading"], "")
+            chunk = Chunk(row.id, row.ordinal, row.text, row.page, row.heading, "")
             text = embedding_text(chunk.text, chunk.heading)
             metadata = chunk_metadata(
                 chunk,
                 project_id,
-                row["document_id"],
-                row["filename"],
-                row["doc_sha"],
-                row["created_at"],
+                row.document_id,
+                row.filename,
+                row.document_sha256,
+                row.created_at,
             )
             batch.append((IndexedChunk(id=chunk.id, document=text, metadata=metadata), text))
         yield batch
@@ -95,10 +82,7 @@ def reindex(store: Store, settings: Settings, *, progress: Progress | None = Non
     """
     report = progress or (lambda message, fraction: None)
     project_id = store.project_id(settings.project)
-    counted = store.query_one(
-        "SELECT COUNT(*) AS n FROM chunks WHERE project_id = ?", (project_id,)
-    )
-    total = int(counted["n"]) if counted is not None else 0
+    total = document_repo.count_chunks(store, project_id)
     embedder = make_embedding_function(settings)
     report(f"Re-embedding {total} chunks", 0.0)
 
@@ -133,49 +117,30 @@ def scrub_known_identifiers(store: Store, settings: Settings) -> int:
     known = known_identifiers(store, project_id)
     if not len(known):
         return 0
-    changed: list[tuple[sqlite3.Row, str, str | None]] = []
+    changed: list[tuple[str, str, str | None]] = []
     masked: dict[int, Counter[str]] = {}
-    for row in store.query(
-        "SELECT id, document_id, text, heading FROM chunks WHERE project_id = ?", (project_id,)
-    ):
-        counts: Counter[str] = masked.setdefault(int(row["document_id"]), Counter())
-        text, text_counts = known.scrub(row["text"])
-        heading, heading_counts = known.scrub(row["heading"] or "")
+    for row in document_repo.chunk_texts(store, project_id):
+        counts: Counter[str] = masked.setdefault(row.document_id, Counter())
+        text, text_counts = known.scrub(row.text)
+        heading, heading_counts = known.scrub(row.heading or "")
         counts.update(text_counts)
         counts.update(heading_counts)
-        if text != row["text"] or heading != (row["heading"] or ""):
-            changed.append((row, text, heading if row["heading"] is not None else None))
+        if text != row.text or heading != (row.heading or ""):
+            changed.append((row.id, text, heading if row.heading is not None else None))
     if not changed:
         return 0
-    with store.transaction() as db:
-        db.executemany(
-            "UPDATE chunks SET text = ?, heading = ?, sha256 = ? WHERE id = ?",
-            [
-                (text, heading, hashlib.sha256(text.encode("utf-8")).hexdigest(), row["id"])
-                for row, text, heading in changed
-            ],
-        )
+    with store.transaction():
+        document_repo.update_chunk_texts(store, changed)
         for document_id, counts in masked.items():
-            _add_to_report(db, document_id, counts)
+            document_repo.add_scrubbed_counts(store, document_id, counts)
     _rewrite_index(
         store,
         settings,
         project_id,
-        changed={str(row["id"]) for row, _text, _heading in changed},
+        changed={chunk_id for chunk_id, _text, _heading in changed},
         why=f"{len(changed)} chunk(s) masked",
     )
     return len(changed)
-
-
-def _add_to_report(db: sqlite3.Connection, document_id: int, counts: Counter[str]) -> None:
-    if not +counts:
-        return
-    row = db.execute("SELECT report_json FROM documents WHERE id = ?", (document_id,)).fetchone()
-    report = json.loads(row["report_json"])
-    scrubbed = Counter(report.get("pii_scrubbed", {}))
-    scrubbed.update(+counts)
-    report["pii_scrubbed"] = dict(scrubbed)
-    db.execute("UPDATE documents SET report_json = ? WHERE id = ?", (dumps(report), document_id))
 
 
 def _rewrite_index(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import sqlite3
+
+import numpy as np
 
 from persona.config import Settings
 from persona.errors import KnowledgeError
 from persona.knowledge.embed import make_embedding_function
 from persona.knowledge.index import open_index
-from persona.knowledge.types import Citation, DocumentInfo
+from persona.repos import documents as document_repo
+from persona.repos.documents import Citation, DocumentInfo
 from persona.store import Store
 
 __all__ = ["chunk_exists", "get_chunk", "list_documents", "search"]
@@ -23,66 +24,17 @@ _REINDEX_HINT = "Run `persona docs reindex` to rebuild the index from the worksp
 
 def list_documents(store: Store, settings: Settings) -> list[DocumentInfo]:
     """Every document of the current project, oldest first."""
-    project_id = store.project_id(settings.project)
-    rows = store.query(
-        "SELECT id, filename, media_type, n_pages, n_chunks, sha256, report_json, created_at "
-        "FROM documents WHERE project_id = ? ORDER BY id",
-        (project_id,),
-    )
-    infos: list[DocumentInfo] = []
-    for row in rows:
-        report = json.loads(row["report_json"] or "{}")
-        infos.append(
-            DocumentInfo(
-                document_id=int(row["id"]),
-                filename=row["filename"],
-                media_type=row["media_type"],
-                n_pages=row["n_pages"],
-                n_chunks=int(row["n_chunks"]),
-                sha256=row["sha256"],
-                created_at=row["created_at"],
-                hidden_removed=report.get("hidden_removed", {}),
-                pii_scrubbed=report.get("pii_scrubbed", {}),
-                warnings=report.get("warnings", []),
-            )
-        )
-    return infos
+    return document_repo.list_documents(store, store.project_id(settings.project))
 
 
 def chunk_exists(store: Store, settings: Settings, chunk_id: str) -> bool:
     """Whether ``chunk_id`` is a chunk of the current project (for evidence checks)."""
-    project_id = store.project_id(settings.project)
-    row = store.query_one(  # "+": by primary key, then the project (see search)
-        "SELECT 1 FROM chunks WHERE id = ? AND +project_id = ?", (chunk_id, project_id)
-    )
-    return row is not None
-
-
-_CHUNK_SELECT = (
-    "SELECT c.id, c.document_id, c.text, c.page, c.heading, d.filename "
-    "FROM chunks c JOIN documents d ON d.id = c.document_id "
-)
+    return document_repo.chunk_exists(store, store.project_id(settings.project), chunk_id)
 
 
 def get_chunk(store: Store, settings: Settings, chunk_id: str) -> Citation | None:
     """One chunk of the current project as a :class:`Citation` (score 1.0), or ``None``."""
-    project_id = store.project_id(settings.project)
-    row = store.query_one(
-        _CHUNK_SELECT + "WHERE c.id = ? AND +c.project_id = ?", (chunk_id, project_id)
-    )
-    return _citation(row, 1.0) if row is not None else None
-
-
-def _citation(row: sqlite3.Row, score: float) -> Citation:
-    return Citation(
-        chunk_id=row["id"],
-        document_id=int(row["document_id"]),
-        filename=row["filename"],
-        page=row["page"],
-        heading=row["heading"],
-        text=row["text"],
-        score=score,
-    )
+    return document_repo.get_chunk(store, store.project_id(settings.project), chunk_id)
 
 
 def search(
@@ -109,10 +61,7 @@ def search(
     if not query.strip():
         return []
     project_id = store.project_id(settings.project)
-    counted = store.query_one(
-        "SELECT COUNT(*) AS n FROM chunks WHERE project_id = ?", (project_id,)
-    )
-    stored = int(counted["n"]) if counted is not None else 0
+    stored = document_repo.count_chunks(store, project_id)
     if stored == 0:
         return []
     embedder = make_embedding_function(settings)
@@ -128,7 +77,6 @@ def search(
     fetch = min(max(4 * k, 20) if mmr else k, indexed)
     hits = index.query(vector, project_id=project_id, n_results=fetch, with_embeddings=mmr)
     if mmr and hits:
-        import numpy as np
         from langchain_chroma.vectorstores import maximal_marginal_relevance
 
         order = maximal_marginal_relevance(
@@ -138,17 +86,10 @@ def search(
         )
         hits = [hits[i] for i in order]
     hits = hits[:k]
-    picked = [hit["id"] for hit in hits]
-    marks = ",".join("?" * len(picked))
-    # The unary + keeps SQLite on the primary key; offered the project_id index it
-    # walked every chunk of the project (17 ms per search at 30,000 chunks).
-    sql = _CHUNK_SELECT + f"WHERE c.id IN ({marks}) AND +c.project_id = ?"
-    rows = {row["id"]: row for row in store.query(sql, (*picked, project_id))} if picked else {}
-    citations = [
-        _citation(rows[hit["id"]], round(1.0 - hit["distance"], 6))
-        for hit in hits
-        if hit["id"] in rows  # an index entry the store no longer has is never returned
-    ]
+    # Texts come from the store; an index entry the store no longer has is never returned.
+    citations = document_repo.load_citations(
+        store, project_id, [(hit["id"], round(1.0 - hit["distance"], 6)) for hit in hits]
+    )
     log.info(
         "retrieval project=%s query_sha256=%s k=%d mmr=%s chunks=%s",
         settings.project,

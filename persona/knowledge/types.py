@@ -1,10 +1,16 @@
-"""Plain data passed between the knowledge modules and returned to callers."""
+"""Plain data passed between the knowledge modules and returned to callers.
+
+:class:`Citation` and :class:`DocumentInfo` are read from the store, so they are
+defined with their table's repository (:mod:`persona.repos.documents`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from persona.repos.documents import Citation, DocumentInfo
 
 __all__ = [
     "Block",
@@ -85,48 +91,3 @@ class IngestReport:
             "pii_scrubbed": self.pii_scrubbed,
             "warnings": self.warnings,
         }
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One document of the project, as listed by :func:`persona.knowledge.list_documents`."""
-
-    document_id: int
-    filename: str
-    media_type: str
-    n_pages: int | None
-    n_chunks: int
-    sha256: str
-    created_at: str
-    hidden_removed: dict[str, int] = field(default_factory=dict)
-    pii_scrubbed: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A retrieved chunk with where it came from.
-
-    ``score`` is the cosine similarity between query and chunk (higher is
-    closer; 1.0 is identical direction). ``page`` is 1-based for paged formats
-    (PDF) and ``None`` elsewhere; ``heading`` is the nearest heading above the
-    chunk, when the format has headings.
-    """
-
-    chunk_id: str
-    document_id: int
-    filename: str
-    page: int | None
-    heading: str | None
-    text: str
-    score: float
-
-    @property
-    def source(self) -> str:
-        """Short human-readable provenance, e.g. ``brochure.pdf, p. 3``."""
-        where = self.filename
-        if self.page is not None:
-            where += f", p. {self.page}"
-        if self.heading:
-            where += f", “{self.heading}”"
-        return where

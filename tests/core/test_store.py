@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from persona.errors import NotFoundError, StoreError
-from persona.store import MIGRATIONS, Store, atomic_write_text
+from persona.exports import write_atomic
+from persona.store import MIGRATIONS, Store
 
 
 def test_new_store_is_migrated_with_wal_and_full_sync(tmp_path: Path) -> None:
@@ -106,8 +107,8 @@ def test_require_raises_not_found_with_a_hint(tmp_path: Path) -> None:
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "brief.md"
-    atomic_write_text(target, "old")
-    atomic_write_text(target, "new content")
+    write_atomic(target, "old")
+    write_atomic(target, "new content")
     assert target.read_text() == "new content"
     assert [p.name for p in target.parent.iterdir()] == ["brief.md"]
 

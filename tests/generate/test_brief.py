@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from persona.brief import avatar_svg, export_brief, render_html, render_json, render_markdown
-from persona.generate import StoredPersona, edit_persona, generate_personas, get_persona
+from persona.generate import generate_personas
+from persona.personas import StoredPersona, edit_persona, get_persona
 from persona.services import Services
 from tests.generate.conftest import add_segments, profile, reply, script
 

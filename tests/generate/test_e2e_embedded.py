@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from persona.facts import invented_numbers
-from persona.generate import generate_personas, get_persona
+from persona.generate import generate_personas
 from persona.knowledge import add_documents, close_clients
 from persona.models import Persona
+from persona.personas import get_persona
 from persona.segmentation import load_segments
 from persona.services import Services
 

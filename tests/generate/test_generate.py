@@ -15,17 +15,16 @@ from pydantic import PrivateAttr
 
 from persona.errors import NotFoundError, PersonaError, PrivacyError
 from persona.facts import invented_numbers
-from persona.generate import (
+from persona.generate import generate_personas, regenerate_persona
+from persona.llm import ScriptedChatModel
+from persona.personas import (
     diff_versions,
     edit_persona,
     find_persona,
-    generate_personas,
     get_persona,
     list_personas,
     list_versions,
-    regenerate_persona,
 )
-from persona.llm import ScriptedChatModel
 from persona.segmentation import load_segments
 from persona.services import Services
 from tests.generate.conftest import add_segments, profile, reply, script
@@ -336,7 +335,7 @@ def test_remote_endpoints_are_used_concurrently_within_the_bound(tmp_path: Path)
     services = Services(settings)
     try:
         add_segments(services, [profile(i) for i in range(5)])
-        model = _CountingModel(default_reply=reply())
+        model = _CountingModel(default_reply=reply(), parallel=True)  # as a remote endpoint
         services.use_model(model)
         seen: list[float] = []
         results = generate_personas(services, progress=lambda _s, f: seen.append(f))
@@ -393,7 +392,8 @@ def test_the_embedded_model_is_not_asked_to_cite(tmp_path: Path) -> None:
     services = Services(settings)
     try:
         add_segments(services, [profile(0)])
-        model = script(services, reply())  # a stand-in: no model file is loaded
+        model = ScriptedChatModel(replies=[reply()], capable=False)  # stands in for SmolLM2
+        services.use_model(model)
         [result] = generate_personas(services)
         prompt = _prompt(model.calls[0])
         assert 'Leave every "sources" list empty.' in prompt

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -22,43 +22,59 @@ from persona.errors import ProviderError
 from persona.models import Evidence, EvidencedItem, Persona, SegmentFacts
 from persona.services import Services
 from persona.store import dumps, utc_now
+from segments.facts import Fact, Statistic, facts_view
 
 INFERRED = Evidence(kind="inferred", note="written by the model")
 
-MAYA_STATS: dict[str, float | int | str] = {
-    "segment_size": 480,
-    "share_pct": 24.0,
-    "age_median": 39.0,
-    "age_q1": 36.0,
-    "age_q3": 42.0,
-    "price_sensitivity_median": 4.0,
-    "price_sensitivity_vs_base_pct": 27.2,
-    "spend_12m_median": 353.73,
-    "spend_12m_vs_base_pct": -51.1,
-    "churned_true_share_pct": 30.0,
-    "churned_true_base_share_pct": 16.7,
-    "preferred_channel_email_share_pct": 73.8,
-    "preferred_channel_email_base_share_pct": 40.0,
-    "preferred_channel_app_share_pct": 4.0,
-    "preferred_channel_app_base_share_pct": 30.0,
-    "preferred_channel_store_share_pct": 22.2,
-    "preferred_channel_store_base_share_pct": 30.0,
-}
 
-GRETA_STATS: dict[str, float | int | str] = {
-    "segment_size": 320,
-    "share_pct": 16.0,
-    "age_median": 47.0,
-    "price_sensitivity_median": 2.0,
-    "price_sensitivity_vs_base_pct": -51.5,
-    "spend_12m_median": 1620.5,
-    "spend_12m_vs_base_pct": 217.9,
-    "eco_conscious_true_share_pct": 74.4,
-    "eco_conscious_true_base_share_pct": 39.7,
-    "preferred_channel_email_share_pct": 30.0,
-    "preferred_channel_store_share_pct": 60.0,
-    "preferred_channel_app_share_pct": 10.0,
-}
+def _share(feature: str, category: str, share: float, base: float | None = None) -> list[Fact]:
+    """A category label's share in the segment (and among all customers), in percent."""
+    facts = [Fact.of("label_share", share, unit="percent", feature=feature, category=category)]
+    if base is not None:
+        facts.append(
+            Fact.of("label_base_share", base, unit="percent", feature=feature, category=category)
+        )
+    return facts
+
+
+def _numeric(feature: str, **values: float) -> list[Fact]:
+    """Statistics of a numeric feature (``vs_base`` in percent, the others in its unit)."""
+    return [
+        Fact.of(
+            cast(Statistic, name),
+            value,
+            unit="percent" if name == "vs_base" else "value",
+            feature=feature,
+        )
+        for name, value in values.items()
+    ]
+
+
+MAYA_FACTS: list[Fact] = [
+    Fact.of("size", 480, unit="count"),
+    Fact.of("share", 24.0, unit="percent"),
+    *_numeric("age", median=39.0, q1=36.0, q3=42.0),
+    *_numeric("price_sensitivity", median=4.0, vs_base=27.2),
+    *_numeric("spend_12m", median=353.73, vs_base=-51.1),
+    *_share("churned", "true", 30.0, 16.7),
+    *_share("preferred_channel", "email", 73.8, 40.0),
+    *_share("preferred_channel", "app", 4.0, 30.0),
+    *_share("preferred_channel", "store", 22.2, 30.0),
+]
+MAYA_STATS: dict[str, float | int | str] = facts_view(MAYA_FACTS)
+
+GRETA_FACTS: list[Fact] = [
+    Fact.of("size", 320, unit="count"),
+    Fact.of("share", 16.0, unit="percent"),
+    *_numeric("age", median=47.0),
+    *_numeric("price_sensitivity", median=2.0, vs_base=-51.5),
+    *_numeric("spend_12m", median=1620.5, vs_base=217.9),
+    *_share("eco_conscious", "true", 74.4, 39.7),
+    *_share("preferred_channel", "email", 30.0),
+    *_share("preferred_channel", "store", 60.0),
+    *_share("preferred_channel", "app", 10.0),
+]
+GRETA_STATS: dict[str, float | int | str] = facts_view(GRETA_FACTS)
 
 
 def item(text: str, *evidence: Evidence) -> EvidencedItem:
@@ -95,6 +111,7 @@ def maya() -> Persona:
             size=480,
             share=0.24,
             statistics=MAYA_STATS,
+            facts=MAYA_FACTS,
         ),
     )
 
@@ -116,6 +133,7 @@ def greta() -> Persona:
             size=320,
             share=0.16,
             statistics=GRETA_STATS,
+            facts=GRETA_FACTS,
         ),
     )
 

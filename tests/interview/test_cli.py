@@ -12,7 +12,7 @@ import persona.cli.interview  # noqa: F401  (registers the commands on the app)
 from persona.cli._app import app
 from persona.config import Settings
 from persona.interview import list_interviews, transcript
-from persona.interview.records import insert_question
+from persona.repos.interviews import insert_question
 from persona.services import Services
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from persona.consistency import channel_use, check_answer, segment_traits
+from segments.facts import Fact
 from tests.interview.support import greta, maya
 
 
@@ -95,10 +96,14 @@ def test_channel_use_reads_shares_and_profile() -> None:
 
 def test_quoting_a_policy_or_saying_online_is_not_a_contradiction() -> None:
     policy = "You can return most items within sixty days. I buy things online."
+    fewer_returns = Fact.of("vs_base", -40, unit="percent", feature="returns_rate")
     returns_low = maya().model_copy(
         update={
             "facts": maya().facts.model_copy(
-                update={"statistics": {**maya().facts.statistics, "returns_rate_vs_base_pct": -40}}
+                update={
+                    "statistics": {**maya().facts.statistics, fewer_returns.name: -40},
+                    "facts": [*maya().facts.facts, fewer_returns],
+                }
             )
         }
     )

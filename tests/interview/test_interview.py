@@ -18,8 +18,8 @@ from persona.interview import (
     start_interview,
     transcript,
 )
-from persona.interview.records import insert_question
 from persona.llm import ScriptedChatModel
+from persona.repos.interviews import insert_question
 from persona.services import Services
 from tests.interview.support import RoutingChatModel
 

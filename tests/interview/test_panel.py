@@ -10,9 +10,7 @@ import pytest
 from persona.errors import NotFoundError, PersonaError
 from persona.llm import ScriptedChatModel
 from persona.panel import (
-    FORMULA_PREFIXES,
     ask_panel,
-    csv_cell,
     export_panel,
     get_panel,
     list_panels,
@@ -20,6 +18,7 @@ from persona.panel import (
     panel_markdown,
 )
 from persona.services import Services
+from persona.text import FORMULA_PREFIXES, csv_cell
 
 
 def test_every_persona_answers_with_its_share(
@@ -75,7 +74,9 @@ def test_answers_are_checked_by_the_guard(services: Services, maya_id: int) -> N
 
 @pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
 def test_csv_cells_that_start_like_formulas_get_an_apostrophe(prefix: str) -> None:
-    assert csv_cell(f"{prefix}cmd|' /C calc'!A0") == f"'{prefix}cmd|' /C calc'!A0"
+    # NUL is dropped as well as neutralised: no CSV reader should meet one.
+    expected = f"'{prefix}cmd|' /C calc'!A0".replace("\0", "")
+    assert csv_cell(f"{prefix}cmd|' /C calc'!A0") == expected
     assert csv_cell(f"  {prefix}1+1").startswith("'")
     assert csv_cell("A normal answer - with a dash") == "A normal answer - with a dash"
 

@@ -16,8 +16,8 @@ from persona.config import Settings
 from persona.errors import ExportError, NotFoundError
 from persona.interview import ask, start_interview
 from persona.interview.export import export_transcript
-from persona.interview.records import insert_question
 from persona.llm import ScriptedChatModel
+from persona.repos.interviews import insert_question
 from persona.services import Services
 
 HOSTILE = '=HYPERLINK("http://evil.example") ![x](http://evil.example/a.png) \u200bok'

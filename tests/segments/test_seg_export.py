@@ -16,9 +16,9 @@ from segments import (
     export_profiles_json,
     fit_segments,
     profile_figure,
-    safe_cell,
     segment_map_figure,
 )
+from segments.export import safe_cell
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
 

@@ -10,15 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import segments
-from segments import (
-    CRITERIA,
+from segments import CRITERIA, SegmentationResult, assign_segments, fit_segments
+from segments.errors import (
+    ColumnNotFoundError,
     InvalidOptionError,
     NoFeaturesError,
-    SegmentationResult,
     TooFewRowsError,
-    assign_segments,
-    fit_segments,
 )
 from segments.profile import SegmentProfile
 from segments.rules import find_rules
@@ -175,7 +172,7 @@ def test_assignment_model_is_accurate(
 
 
 def test_assign_needs_the_feature_columns(fitted: SegmentationResult) -> None:
-    with pytest.raises(segments.ColumnNotFoundError, match="feature column"):
+    with pytest.raises(ColumnNotFoundError, match="feature column"):
         assign_segments(fitted, pd.DataFrame({"age": [30]}))
 
 

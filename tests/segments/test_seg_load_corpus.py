@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segments import (
+from segments import read_table
+from segments.errors import (
     EmptyTableError,
     EncodingError,
     FileMissingError,
@@ -38,7 +39,6 @@ from segments import (
     UnsafeFileError,
     UnsupportedColumnError,
     UnsupportedFormatError,
-    read_table,
 )
 
 Maker = Callable[[Path], Path]

@@ -1,4 +1,4 @@
-"""Property-based fuzz of the loader: any bytes either load sensibly or raise IngestError."""
+"""Property-based fuzz of the loader: any bytes either load sensibly or raise InputError."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segments import IngestError, read_table
+from segments import InputError, read_table
 
 TOKENS = [
     "", "NA", "n/a", "null", "-", "inf", "-inf", "1e309", "NaN", "€1.234,50", "1,234.5",
@@ -68,7 +68,7 @@ def _check(raw: bytes, suffix: str) -> None:
         started = time.perf_counter()
         try:
             table = read_table(path)
-        except IngestError as err:
+        except InputError as err:
             assert str(err).startswith(path.name)
             return
         assert time.perf_counter() - started < 2.0

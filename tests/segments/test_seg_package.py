@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 import segments
-from segments import read_table
+from segments import errors, read_table
 from segments.sample import make_customers, make_transactions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,9 +22,38 @@ def test_public_names_are_exported() -> None:
         assert hasattr(segments, name), name
     for name in ("read_table", "infer_roles", "transactions_to_customers", "fit_segments",
                  "assign_segments", "export_labels_csv", "segment_map_figure", "profile_figure",
-                 "SegmentationResult", "SegmentProfile", "LoadedTable", "IngestError",
-                 "SegmentationError"):  # fmt: skip
+                 "SegmentationResult", "SegmentProfile", "LoadedTable", "SegmentModel",
+                 "load_model", "AssignmentModel", "SegmentsError", "InputError",
+                 "SegmentationError", "ModelStateError"):  # fmt: skip
         assert name in segments.__all__
+
+
+# Every exception class segments has raised since before #18, by its old name.
+ERRORS = (
+    "ColumnNotFoundError", "EmptyTableError", "EncodingError", "FileMissingError",
+    "FileTooLargeError", "IngestError", "InvalidOptionError", "MalformedTableError",
+    "NoFeaturesError", "NoStructureError", "RaggedRowsError", "SegmentationError",
+    "SegmentsError", "SheetNotFoundError", "TooFewRowsError", "TooManyColumnsError",
+    "TooManyRowsError", "UnsafeFileError", "UnsupportedColumnError", "UnsupportedFormatError",
+)  # fmt: skip
+
+
+def test_exceptions_fall_under_a_few_public_bases() -> None:
+    bases = (segments.InputError, segments.SegmentationError, segments.ModelStateError)
+    exported = [n for n in segments.__all__ if n.endswith("Error")]
+    assert sorted(exported) == sorted(
+        ["IngestError", "InputError", "ModelStateError", "SegmentationError", "SegmentsError"]
+    )
+    assert segments.IngestError is segments.InputError
+    for name in ERRORS:
+        error = getattr(errors, name)
+        assert name in errors.__all__
+        assert issubclass(error, segments.SegmentsError)
+        if error is not segments.SegmentsError:
+            assert issubclass(error, bases), name
+            assert issubclass(error, ValueError), name
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), segments.SegmentsError), name
 
 
 def test_import_is_light_and_silent() -> None:

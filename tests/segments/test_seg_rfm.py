@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segments import ColumnNotFoundError, EmptyTableError, transactions_to_customers
+from segments import transactions_to_customers
+from segments.errors import ColumnNotFoundError, EmptyTableError
 from segments.sample import AS_OF, make_transactions
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segments import ColumnNotFoundError, InvalidOptionError, infer_roles
+from segments import infer_roles
+from segments.errors import ColumnNotFoundError, InvalidOptionError
 from segments.roles import channel_columns, outcome_columns
 
 N = 60

@@ -7,14 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from persona.identifiers import (
-    KnownIdentifiers,
-    identifier_rows,
-    known_identifiers,
-    project_salt,
-    record_identifiers,
-    recorded_count,
-)
+from persona.identifiers import KnownIdentifiers, identifier_rows, known_identifiers
+from persona.repos.identifiers import project_salt, record_identifiers, recorded_count
 from persona.store import Store
 
 ROLES = {

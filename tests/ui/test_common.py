@@ -12,6 +12,7 @@ import pytest
 
 from persona.config import Settings
 from persona.errors import DocumentError, NotFoundError
+from persona.llm import LlamaCppChatModel, make_chat_model
 from persona.services import Services
 from segments.errors import FileTooLargeError
 from ui import build_app, launch_options
@@ -138,8 +139,12 @@ def test_launch_options_are_safe_by_default(tmp_path: Path) -> None:
     assert "img-src 'self' data: blob:" in CONTENT_SECURITY_POLICY
     assert "connect-src 'self'" in CONTENT_SECURITY_POLICY
     assert QUEUE_MAX_SIZE > 0
-    assert queue_concurrency(settings.with_(llm_provider="llamacpp")) == 1
-    assert queue_concurrency(settings.with_(llm_provider="openai", llm_concurrency=3)) == 3
+    embedded = LlamaCppChatModel(model_path="smollm2.gguf")  # not loaded
+    remote = make_chat_model(
+        settings.with_(llm_provider="openai", llm_base_url="http://127.0.0.1:9/v1")
+    )
+    assert queue_concurrency(embedded, settings.with_(llm_concurrency=3)) == 1
+    assert queue_concurrency(remote, settings.with_(llm_concurrency=3)) == 3
 
 
 def test_workspace_gives_each_project_its_services(settings: Settings) -> None:

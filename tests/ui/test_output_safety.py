@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from persona.config import Settings
-from persona.generate import edit_persona, generate_personas
+from persona.generate import generate_personas
 from persona.knowledge import add_documents
 from persona.llm import ScriptedChatModel
+from persona.personas import edit_persona
 from persona.segmentation import run_segmentation
 from persona.services import Services
 from tests.ui.conftest import Recorder, serve
