@@ -79,6 +79,7 @@ class ChurnReport:
     logistic_auc: float
     baseline_auc: float
     brier: float
+    logistic_brier: float
     baseline_brier: float
     calibration: list[dict[str, float]]
     drivers: list[dict[str, float | str]]
@@ -96,6 +97,7 @@ class ChurnReport:
             "logistic_auc": round(self.logistic_auc, 4),
             "baseline_auc": round(self.baseline_auc, 4),
             "brier": round(self.brier, 4),
+            "logistic_brier": round(self.logistic_brier, 4),
             "baseline_brier": round(self.baseline_brier, 4),
             "calibration": self.calibration,
             "drivers": self.drivers,
@@ -280,6 +282,7 @@ def fit_churn(
         logistic_auc=float(roc_auc_score(y, p_logistic)),
         baseline_auc=0.5,
         brier=float(brier_score_loss(y, p)),
+        logistic_brier=float(brier_score_loss(y, p_logistic)),
         baseline_brier=float(brier_score_loss(y, np.full(len(y), rate))),
         calibration=_calibration_table(y, p),
         drivers=drivers,

@@ -13,6 +13,7 @@ import sys
 import typer
 
 # Each command module adds its commands to ``app`` when imported.
+import persona.cli.churn
 import persona.cli.demo
 import persona.cli.docs
 import persona.cli.doctor
