@@ -160,13 +160,25 @@ def _arrays(*columns: pd.Series | np.ndarray) -> list[np.ndarray]:
 
 
 def _maximise(negative_ll: object, start: np.ndarray, what: str) -> np.ndarray:
-    """Maximise over log-parameters (they must stay positive); raise when it fails."""
+    """Maximise over log-parameters (they must stay positive); raise when it fails.
+
+    ``negative_ll`` is the *mean* negative log-likelihood per customer, so the
+    optimisers' absolute tolerances mean the same at any size. BFGS first (about
+    130 evaluations on CDNOW and on a million customers); Nelder-Mead, then BFGS
+    again, only when it does not converge (Nelder-Mead alone took about 1,000).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        options = {"maxiter": 20_000, "xatol": 1e-9, "fatol": 1e-9}
-        found = optimize.minimize(negative_ll, np.log(start), method="Nelder-Mead", options=options)
-        polished = optimize.minimize(negative_ll, found.x, method="BFGS")
-    best = polished if polished.fun <= found.fun and np.isfinite(polished.fun) else found
+        best = optimize.minimize(negative_ll, np.log(start), method="BFGS")
+        if not best.success or not np.isfinite(best.fun):
+            options = {"maxiter": 20_000, "xatol": 1e-9, "fatol": 1e-9}
+            found = optimize.minimize(
+                negative_ll, np.log(start), method="Nelder-Mead", options=options
+            )
+            polished = optimize.minimize(negative_ll, found.x, method="BFGS")
+            best = min(
+                (best, found, polished), key=lambda r: r.fun if np.isfinite(r.fun) else np.inf
+            )
     if not np.isfinite(best.fun) or not np.all(np.isfinite(best.x)):
         raise ValueFitError(
             f"the {what} fit did not converge.",
@@ -205,7 +217,7 @@ def fit_bgnbd(
     def negative(log_params: np.ndarray) -> float:
         values = _bgnbd_log_likelihood(np.exp(log_params), xs, txs, Ts)
         total = float(values.sum())
-        return -total if math.isfinite(total) else 1e300
+        return -total / len(xs) if math.isfinite(total) else 1e300
 
     r, alpha, a, b = _maximise(negative, np.array([1.0, max(1.0, float(Ts.mean())), 1.0, 1.0]),
                                "purchase (BG/NBD)")  # fmt: skip
@@ -286,7 +298,7 @@ def fit_gamma_gamma(x: pd.Series | np.ndarray, m_x: pd.Series | np.ndarray) -> G
 
     def negative(log_params: np.ndarray) -> float:
         total = float(_gamma_gamma_log_likelihood(np.exp(log_params), xs, ms).sum())
-        return -total if math.isfinite(total) else 1e300
+        return -total / len(xs) if math.isfinite(total) else 1e300
 
     p, q, v = _maximise(negative, np.array([1.0, 1.0, float(np.mean(ms))]), "spend (Gamma-Gamma)")
     ll = float(_gamma_gamma_log_likelihood(np.array([p, q, v]), xs, ms).sum())
