@@ -16,7 +16,9 @@ is its own:
   the BG/NBD and Gamma-Gamma log-likelihoods maximised with ``scipy.optimize``
   (L-BFGS-B on log-parameters) → the same per-customer predictions.
 
-Both recover the planted parameters, which the report prints next to the fits.
+The report prints both fits next to the planted parameters: the two fits agree
+to three digits; both sit a little off the planted values, because purchases on
+the same day count as one purchase day (as the models are defined on days).
 """
 
 from __future__ import annotations

@@ -159,6 +159,10 @@ def _arrays(*columns: pd.Series | np.ndarray) -> list[np.ndarray]:
     return [np.asarray(c, dtype="float64") for c in columns]
 
 
+# What the objective returns where the likelihood is not finite (SciPy needs a number).
+_UNDEFINED = 1e300
+
+
 def _maximise(negative_ll: object, start: np.ndarray, what: str) -> np.ndarray:
     """Maximise over log-parameters (they must stay positive); raise when it fails.
 
@@ -179,7 +183,7 @@ def _maximise(negative_ll: object, start: np.ndarray, what: str) -> np.ndarray:
             best = min(
                 (best, found, polished), key=lambda r: r.fun if np.isfinite(r.fun) else np.inf
             )
-    if not np.isfinite(best.fun) or not np.all(np.isfinite(best.x)):
+    if not best.fun < _UNDEFINED or not np.all(np.isfinite(best.x)):
         raise ValueFitError(
             f"the {what} fit did not converge.",
             hint="Check the log for a few customers with extreme values, or use a longer "
@@ -217,7 +221,7 @@ def fit_bgnbd(
     def negative(log_params: np.ndarray) -> float:
         values = _bgnbd_log_likelihood(np.exp(log_params), xs, txs, Ts)
         total = float(values.sum())
-        return -total / len(xs) if math.isfinite(total) else 1e300
+        return -total / len(xs) if math.isfinite(total) else _UNDEFINED
 
     r, alpha, a, b = _maximise(negative, np.array([1.0, max(1.0, float(Ts.mean())), 1.0, 1.0]),
                                "purchase (BG/NBD)")  # fmt: skip
@@ -298,7 +302,7 @@ def fit_gamma_gamma(x: pd.Series | np.ndarray, m_x: pd.Series | np.ndarray) -> G
 
     def negative(log_params: np.ndarray) -> float:
         total = float(_gamma_gamma_log_likelihood(np.exp(log_params), xs, ms).sum())
-        return -total / len(xs) if math.isfinite(total) else 1e300
+        return -total / len(xs) if math.isfinite(total) else _UNDEFINED
 
     p, q, v = _maximise(negative, np.array([1.0, 1.0, float(np.mean(ms))]), "spend (Gamma-Gamma)")
     ll = float(_gamma_gamma_log_likelihood(np.array([p, q, v]), xs, ms).sum())

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from segments.value import (
+    _UNDEFINED,
     ValueFitError,
+    _maximise,
     customer_summary,
     expected_purchases,
     fit_bgnbd,
@@ -108,3 +110,11 @@ def test_too_few_customers() -> None:
     log = _log([("a", "2024-01-01", 5.0), ("a", "2024-02-01", 5.0)])
     with pytest.raises(ValueFitError, match="too few"):
         predict_value(log, **COLUMNS)
+
+
+def test_the_optimiser_falls_back_and_refuses_a_likelihood_that_is_never_finite() -> None:
+    # |log θ − 1| stalls BFGS (not smooth at the optimum); Nelder-Mead then finds e, e.
+    found = _maximise(lambda lp: float(np.abs(lp - 1).sum()), np.ones(2), "test")
+    assert found == pytest.approx([np.e, np.e], rel=1e-4)
+    with pytest.raises(ValueFitError, match="the test fit did not converge"):
+        _maximise(lambda lp: _UNDEFINED, np.ones(2), "test")
