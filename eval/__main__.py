@@ -18,7 +18,16 @@ from pathlib import Path
 EVAL = Path(__file__).resolve().parent
 ROOT = EVAL.parent
 # Cheap, deterministic measurements first; the ones that drive the embedded model last.
-ORDER = ["segments", "retrieval", "privacy", "personas", "interview", "injection"]
+ORDER = [
+    "segments",
+    "real_segments",
+    "value",
+    "retrieval",
+    "privacy",
+    "personas",
+    "interview",
+    "injection",
+]
 
 
 def main() -> int:

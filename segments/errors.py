@@ -22,7 +22,8 @@
     │   ├── ColumnNotFoundError       a named column is not in the table
     │   ├── TooFewRowsError           fewer customers than the segmentation needs
     │   ├── NoFeaturesError           no column is usable as a feature
-    │   └── NoStructureError          the algorithm found fewer than two segments
+    │   ├── NoStructureError          the algorithm found fewer than two segments
+    │   └── ValueFitError             a value model cannot be fitted on this log
     └── ModelStateError (ValueError)  a saved assignment model cannot be used
                                       (another format, a newer schema, corrupt, or
                                       not carried over from an older workspace)
@@ -198,4 +199,9 @@ __all__ = [
     "UnsafeFileError",
     "UnsupportedColumnError",
     "UnsupportedFormatError",
+    "ValueFitError",
 ]
+
+
+class ValueFitError(_Located, SegmentationError):
+    """A value model cannot be fitted on this log: too short, no repeat buyers, no spend …"""

@@ -48,6 +48,9 @@ __all__ = ["fit_result"]
 
 Progress = Callable[[str, float], None]
 
+# A persona set needs three segments to be worth having; more than eight is more than a
+# team can hold in mind. Users may still ask for 2 (k=2, or k_range=(2, …)).
+DEFAULT_K_RANGE = (3, 8)
 ASSIGN_SAMPLE = 20_000
 ENCODE_SAMPLE = 200_000
 METRIC_SAMPLE = 100_000
@@ -255,6 +258,13 @@ def _fit(
             "scores": {str(key): round(v, 4) for key, v in choice.scores.items()},
             "smallest_share": {str(key): round(v, 4) for key, v in choice.smallest_share.items()},
             "stability": {str(key): round(v, 4) for key, v in choice.stability.items()},
+            "calinski_harabasz": {
+                str(key): round(v, 1) for key, v in choice.calinski_harabasz.items()
+            },
+            "davies_bouldin": {str(key): round(v, 4) for key, v in choice.davies_bouldin.items()},
+            "mean_rank": {str(key): round(v, 2) for key, v in choice.mean_rank.items()},
+            "runner_up": choice.runner_up,
+            "reason": choice.reason,
         }
         if choice.bic:
             k_selection["bic"] = {str(key): round(v, 1) for key, v in choice.bic.items()}

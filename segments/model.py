@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from segments.assign import assign_segments
 from segments.errors import InvalidOptionError
-from segments.fit import fit_result
+from segments.fit import DEFAULT_K_RANGE, fit_result
 from segments.result import SegmentationResult
 
 __all__ = ["SegmentModel", "fit_segments"]
@@ -81,7 +81,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         roles: Mapping[str, str] | None = None,
         min_segment_size: int = 20,
         random_state: int = 0,
-        k_range: tuple[int, int] = (2, 10),
+        k_range: tuple[int, int] = DEFAULT_K_RANGE,
         bootstrap: int = 20,
     ) -> None:
         self.k = k
@@ -144,7 +144,7 @@ def fit_segments(
     roles: Mapping[str, str] | None = None,
     min_segment_size: int = 20,
     random_state: int = 0,
-    k_range: tuple[int, int] = (2, 10),
+    k_range: tuple[int, int] = DEFAULT_K_RANGE,
     bootstrap: int = 20,
     progress: Progress | None = None,
 ) -> SegmentationResult:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from segments.errors import ColumnNotFoundError, EmptyTableError
+from segments.logs import parse_dates
 
-__all__ = ["RFM_COLUMNS", "transactions_to_customers"]
+__all__ = [
+    "RFM_COLUMNS",
+    "RFM_OTHERS",
+    "RFM_RULES",
+    "RFMRule",
+    "quintile_scores",
+    "rfm_scores",
+    "transactions_to_customers",
+]
 
 RFM_COLUMNS = (
     "recency_days",
@@ -36,6 +46,7 @@ def transactions_to_customers(
     customer_column: str,
     date_column: str,
     amount_column: str,
+    quantity_column: str | None = None,
     as_of: str | dt.date | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Aggregate a transaction log (one row per purchase) into one row per customer.
@@ -49,37 +60,54 @@ def transactions_to_customers(
     * ``avg_order_value``: ``monetary / frequency``
     * ``interpurchase_days``: mean days between consecutive purchases (NaN with one)
 
+    With ``quantity_column``, ``amount_column`` is a unit price and each line is
+    worth ``price × quantity``. Dates may be datetimes, ISO text or ``YYYYMMDD``.
     ``as_of`` defaults to the newest transaction date. Rows with a missing or
-    unreadable customer, date or amount, and rows after ``as_of``, are left out;
-    sentences saying how many are in ``result.attrs["warnings"]``.
+    unreadable customer, date or amount, zero-quantity lines, exact duplicate
+    lines and rows after ``as_of`` are left out; returns (negative amounts) are
+    kept and reduce spend. Sentences saying how many of each are in
+    ``result.attrs["warnings"]``.
 
     Raises:
         ColumnNotFoundError: a named column is missing.
         EmptyTableError: no transaction row is usable.
     """
-    for column, what in (
-        (customer_column, "customer"),
-        (date_column, "date"),
-        (amount_column, "amount"),
-    ):
+    named = [(customer_column, "customer"), (date_column, "date"), (amount_column, "amount")]
+    if quantity_column is not None:
+        named.append((quantity_column, "quantity"))
+    for column, what in named:
         _require(frame, column, what)
     warnings: list[str] = []
-    customers = frame[customer_column]
-    if pd.api.types.is_datetime64_any_dtype(frame[date_column].dtype):
-        dates = pd.to_datetime(frame[date_column])
-    else:
-        # Only ISO dates: day/month order cannot be guessed safely here (read_table
-        # types unambiguous dates already and warns about the others).
-        dates = pd.to_datetime(
-            frame[date_column].astype("str"), format="ISO8601", errors="coerce", utc=True
-        ).dt.tz_localize(None)
-    amounts = pd.to_numeric(frame[amount_column], errors="coerce").astype("float64")
-    amounts = amounts.mask(np.isinf(amounts.to_numpy()))
-    bad = customers.isna() | dates.isna() | amounts.isna()
-    if bad.any():
+    n_lines = len(frame)
+    duplicated = frame.duplicated(keep="first")
+    if duplicated.any():
         warnings.append(
-            f"Left out {int(bad.sum())} of {len(frame)} transactions with a missing or "
+            f"Left out {int(duplicated.sum())} of {n_lines} transactions that repeat an "
+            "earlier line exactly (same customer, date, amount and every other column)."
+        )
+        frame = frame[~duplicated]
+    customers = frame[customer_column]
+    # Day/month order is never guessed: ISO text, YYYYMMDD or typed datetimes only.
+    dates = parse_dates(frame[date_column])
+    amounts = _numbers(frame[amount_column])
+    zero = pd.Series(False, index=frame.index)
+    if quantity_column is not None:
+        quantities = _numbers(frame[quantity_column])
+        zero = quantities.eq(0)
+        if zero.any():
+            warnings.append(f"Left out {int(zero.sum())} lines with a quantity of 0.")
+        amounts = (amounts * quantities).mask(zero)
+    bad = customers.isna() | dates.isna() | amounts.isna()
+    unreadable = bad & ~zero
+    if unreadable.any():
+        warnings.append(
+            f"Left out {int(unreadable.sum())} of {n_lines} transactions with a missing or "
             f"unreadable {customer_column!r}, {date_column!r} or {amount_column!r}."
+        )
+    returns = int((amounts[~bad] < 0).sum())
+    if returns:
+        warnings.append(
+            f"Kept {returns} returns (negative amounts): they reduce the customer's spend."
         )
     log = pd.DataFrame({"customer": customers[~bad], "date": dates[~bad], "amount": amounts[~bad]})
     if log.empty:
@@ -122,3 +150,88 @@ def transactions_to_customers(
     )
     result.attrs["warnings"] = warnings
     return result
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    return numbers.mask(np.isinf(numbers.to_numpy()))
+
+
+@dataclass(frozen=True)
+class RFMRule:
+    """One named RFM segment: inclusive score ranges for recency, frequency and monetary."""
+
+    name: str
+    recency: tuple[int, int]
+    frequency: tuple[int, int]
+    monetary: tuple[int, int]
+
+    def matches(self, r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
+        """Which customers' scores fall in all three ranges."""
+        return r.between(*self.recency) & f.between(*self.frequency) & m.between(*self.monetary)
+
+
+# The ranges of the R package rfm (rfm_segment, v0.2.2), with its "Lost / Hibernating"
+# row split by recency. The ranges overlap, so ORDER MATTERS: the first rule that matches
+# wins. The most specific rules come first; in rfm's own order (last match wins) Champions
+# would all become Loyal Customers. Every rule here is reachable; 36 of the 125 score
+# cells match none and are "Others".
+RFM_RULES: tuple[RFMRule, ...] = (
+    RFMRule("Champions", (4, 5), (4, 5), (4, 5)),
+    RFMRule("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+    RFMRule("New Customers", (4, 5), (1, 1), (1, 1)),
+    RFMRule("Promising", (3, 4), (1, 1), (1, 1)),
+    RFMRule("Lost", (1, 1), (1, 2), (1, 2)),
+    RFMRule("Hibernating", (2, 2), (1, 2), (1, 2)),
+    RFMRule("About To Sleep", (2, 3), (1, 2), (1, 2)),
+    RFMRule("Need Attention", (2, 3), (2, 3), (2, 3)),
+    RFMRule("At Risk", (1, 2), (2, 5), (2, 5)),
+    RFMRule("Loyal Customers", (2, 5), (3, 5), (3, 5)),
+    RFMRule("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
+)
+RFM_OTHERS = "Others"
+
+
+def quintile_scores(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
+    """Scores 1–5 by quintile of ``values`` (5 = best); ties share one score.
+
+    A tie takes the score of its lowest-ranked member, so the 60 % of a log's
+    customers who bought once all score 1 for frequency rather than being spread
+    over 1–3 by row order (as ``ntile`` does).
+    """
+    ordered = values if higher_is_better else -values
+    ranks = ordered.rank(method="min", na_option="bottom")
+    scores = 1 + np.floor(5 * (ranks - 1) / max(1, len(values)))
+    return scores.clip(1, 5).astype("int64")
+
+
+def rfm_scores(customers: pd.DataFrame) -> pd.DataFrame:
+    """R, F and M scores (1–5) and the named RFM segment of each customer.
+
+    ``customers`` is the output of :func:`transactions_to_customers` (it needs
+    ``recency_days``, ``frequency`` and ``monetary``). Recent customers score high
+    on R. The segment is the first of :data:`RFM_RULES` that matches, else
+    :data:`RFM_OTHERS`.
+
+    Raises:
+        ColumnNotFoundError: one of the three columns is missing.
+    """
+    for column in ("recency_days", "frequency", "monetary"):
+        if column not in customers.columns:
+            raise ColumnNotFoundError(
+                "is needed for RFM scores but is not in the table.",
+                column=column,
+                hint="Score the output of transactions_to_customers (a transaction log).",
+            )
+    r = quintile_scores(customers["recency_days"], higher_is_better=False)
+    f = quintile_scores(customers["frequency"])
+    m = quintile_scores(customers["monetary"])
+    segment = pd.Series(RFM_OTHERS, index=customers.index, dtype="object")
+    unassigned = pd.Series(True, index=customers.index)
+    for rule in RFM_RULES:
+        hit = unassigned & rule.matches(r, f, m)
+        segment[hit] = rule.name
+        unassigned &= ~hit
+    return pd.DataFrame(
+        {"r_score": r, "f_score": f, "m_score": m, "rfm_segment": segment}, index=customers.index
+    )

@@ -13,13 +13,15 @@ import sys
 import typer
 
 # Each command module adds its commands to ``app`` when imported.
+import persona.cli.churn
 import persona.cli.demo
 import persona.cli.docs
 import persona.cli.doctor
 import persona.cli.generate
 import persona.cli.interview
 import persona.cli.segment
-import persona.cli.ui  # noqa: F401
+import persona.cli.ui
+import persona.cli.value  # noqa: F401
 from persona.cli._app import app, console
 from persona.errors import USER_ERRORS
 

@@ -193,8 +193,11 @@ def test_each_algorithm_runs(algorithm: str, customers: tuple[pd.DataFrame, pd.S
 def test_auto_k_with_gmm_reports_bic(customers: tuple[pd.DataFrame, pd.Series]) -> None:
     frame, truth = customers
     result = fit_segments(frame, algorithm="gmm", k_range=(2, 6), bootstrap=0)
-    assert result.k_selection["criterion"] == "silhouette"
+    assert "silhouette" in result.k_selection["criterion"]
     assert set(result.k_selection["scores"]) == {"2", "3", "4", "5", "6"}
+    assert set(result.k_selection["davies_bouldin"]) == {"2", "3", "4", "5", "6"}
+    assert result.k_selection["reason"].startswith("5 segments: the best mean rank")
+    assert "Runner-up" in result.k_selection["reason"]
     assert set(result.k_selection["bic"]) == {"2", "3", "4", "5", "6"}
     assert result.k == 5
     assert adjusted_rand_score(truth, result.labels.to_numpy()) >= 0.9

