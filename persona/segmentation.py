@@ -52,6 +52,8 @@ class SegmentationRun:
     warnings: list[str]
     frame: Any = field(default=None, repr=False, compare=False)
     """The table that was segmented, one row per customer (a log already aggregated)."""
+    notes: list[str] = field(default_factory=list)
+    """What was decided for the user: the log columns chosen, the dictionary used."""
 
 
 def run_segmentation(
@@ -59,38 +61,75 @@ def run_segmentation(
     path: Path,
     *,
     k: int | str = "auto",
+    k_range: tuple[int, int] = segments.DEFAULT_K_RANGE,
     algorithm: str = "kmeans",
+    method: str = "cluster",
     id_column: str | None = None,
     roles: dict[str, str] | None = None,
-    transactions: bool = False,
-    customer_column: str = "customer_id",
-    date_column: str = "date",
-    amount_column: str = "amount",
+    transactions: bool | None = None,
+    customer_column: str | None = None,
+    date_column: str | None = None,
+    amount_column: str | None = None,
+    quantity_column: str | None = None,
+    dictionary: Path | None = None,
     sheet: str | None = None,
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> SegmentationRun:
-    """Load ``path``, segment it and store the result; returns what was stored."""
+    """Load ``path``, segment it and store the result; returns what was stored.
+
+    ``transactions``: True reads ``path`` as a transaction log, False as a customer
+    table, None (the default) recognises a log by its shape
+    (:func:`segments.recognise_log`) and says so in ``notes``. The log's columns are
+    the ``*_column`` options where given, recognised otherwise. ``k`` is a number or
+    ``"auto"`` (chosen in ``k_range``); ``method`` is ``"cluster"`` or ``"rfm"`` (the
+    named RFM score segments of a log). ``dictionary`` is a data dictionary file
+    (:func:`segments.read_dictionary`); it is checked against the table before
+    anything is fitted or saved, and stored with the segmentation.
+    """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
     loaded = segments.read_table(path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024)
     frame = loaded.frame
-    if transactions:
+    notes: list[str] = []
+    log = _log_columns(
+        frame,
+        transactions,
+        customer=customer_column,
+        date=date_column,
+        amount=amount_column,
+        quantity=quantity_column,
+    )
+    if log is not None:
+        notes.append(
+            (
+                ""
+                if transactions
+                else "This file looks like a transaction log (one row per "
+                "purchase; pass --no-transactions if it is not). "
+            )
+            + log.describe()
+        )
         report("Turning transactions into customers", 0.1)
         frame = segments.transactions_to_customers(
             frame,
-            customer_column=customer_column,
-            date_column=date_column,
-            amount_column=amount_column,
+            customer_column=log.customer,
+            date_column=log.date,
+            amount_column=log.amount,
+            quantity_column=log.quantity,
         )
-        id_column = customer_column
+        id_column = log.customer
+    words = _dictionary(dictionary, frame, notes)
     result = segments.fit_segments(
         frame,
         k=k,
+        k_range=k_range,
         algorithm=algorithm,
+        method=method,
         id_column=id_column,
         roles=roles,
+        dictionary=words,
         min_segment_size=settings.min_segment_size,
         random_state=random_state,
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
@@ -117,7 +156,41 @@ def run_segmentation(
         segments=load_segments(services, segmentation_id),
         warnings=warnings,
         frame=frame,
+        notes=notes,
     )
+
+
+def _log_columns(
+    frame: Any,
+    transactions: bool | None,
+    *,
+    customer: str | None,
+    date: str | None,
+    amount: str | None,
+    quantity: str | None,
+) -> segments.LogColumns | None:
+    """The log's columns when ``frame`` is (or is said to be) a transaction log."""
+    named = any(c is not None for c in (date, amount, quantity))
+    if transactions is False:
+        return None
+    if transactions or named:
+        return segments.log_columns(
+            frame, customer=customer, date=date, amount=amount, quantity=quantity
+        )
+    return segments.recognise_log(frame)
+
+
+def _dictionary(path: Path | None, frame: Any, notes: list[str]) -> segments.DataDictionary:
+    """The data dictionary of ``path`` checked against ``frame``; without one, a warning."""
+    if path is None:
+        words = segments.DataDictionary()
+        warning = words.warning(frame.columns)
+        if warning:
+            notes.append(warning)
+        return words
+    words = segments.read_dictionary(path, columns=frame.columns)
+    notes.append(f"Column descriptions from {words.source}: {len(words.columns)} column(s).")
+    return words
 
 
 def _save(

@@ -98,9 +98,13 @@ def fact_name(
 
 
 def _label(
-    statistic: Statistic, feature: str | None, category: str | None, index: int | None
+    statistic: Statistic,
+    feature: str | None,
+    category: str | None,
+    index: int | None,
+    words: str | None = None,
 ) -> str:
-    words = humanise(feature or "")
+    words = words or humanise(feature or "")
     return {
         "segment_id": "segment number",
         "segment_label": "segment label",
@@ -153,14 +157,19 @@ class Fact:
         category: str | None = None,
         index: int | None = None,
         outcome: bool = False,
+        words: str | None = None,
     ) -> Fact:
-        """The fact of ``statistic`` with its name and human label."""
+        """The fact of ``statistic`` with its name and human label.
+
+        ``words`` is what the label calls ``feature`` (its data-dictionary
+        description); by default the humanised name. The name never changes.
+        """
         return cls(
             name=fact_name(statistic, feature=feature, category=category, index=index),
             value=value,
             statistic=statistic,
             unit=unit,
-            label=_label(statistic, feature, category, index),
+            label=_label(statistic, feature, category, index, words),
             feature=feature,
             category=category,
             index=index,
