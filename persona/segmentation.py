@@ -34,6 +34,7 @@ __all__ = [
     "get_segment",
     "latest_segmentation",
     "load_assignment_model",
+    "load_dictionary",
     "load_segments",
     "run_segmentation",
 ]
@@ -120,7 +121,10 @@ def run_segmentation(
             quantity_column=log.quantity,
         )
         id_column = log.customer
-    words = _dictionary(dictionary, frame, notes)
+    # A log's dictionary may describe the log's columns as well as the aggregated ones.
+    words = _dictionary(
+        dictionary, [*map(str, loaded.frame.columns), *map(str, frame.columns)], notes
+    )
     result = segments.fit_segments(
         frame,
         k=k,
@@ -138,7 +142,7 @@ def run_segmentation(
     warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known
+        services, path, frame, result, warnings, algorithm, k, known, words
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -180,15 +184,15 @@ def _log_columns(
     return segments.recognise_log(frame)
 
 
-def _dictionary(path: Path | None, frame: Any, notes: list[str]) -> segments.DataDictionary:
-    """The data dictionary of ``path`` checked against ``frame``; without one, a warning."""
+def _dictionary(path: Path | None, columns: list[str], notes: list[str]) -> segments.DataDictionary:
+    """The data dictionary of ``path`` checked against ``columns``; without one, a warning."""
     if path is None:
         words = segments.DataDictionary()
-        warning = words.warning(frame.columns)
+        warning = words.warning(dict.fromkeys(columns))
         if warning:
             notes.append(warning)
         return words
-    words = segments.read_dictionary(path, columns=frame.columns)
+    words = segments.read_dictionary(path, columns=columns)
     notes.append(f"Column descriptions from {words.source}: {len(words.columns)} column(s).")
     return words
 
@@ -202,6 +206,7 @@ def _save(
     algorithm: str,
     k: int | str,
     known: list[tuple[str, int, int]],
+    words: segments.DataDictionary,
 ) -> tuple[int, int, int]:
     digest = _sha256(path)
     project_id = services.project_id
@@ -233,10 +238,11 @@ def _save(
             dataset_id,
             algorithm=algorithm,
             k=int(result.k),
-            params={"k": str(k), "algorithm": algorithm},
+            params={"k": str(k), "algorithm": algorithm, "method": result.algorithm},
             result=result.to_dict(),
             model_state=state,
             created_at=now,
+            dictionary=words.to_dict() if words.columns else None,
         )
         for profile, data in profiles:
             repo.insert_segment(
@@ -275,6 +281,18 @@ def load_segments(services: Services, segmentation_id: int | None = None) -> lis
 def get_segment(services: Services, segment_id: int) -> StoredSegment:
     """One stored segment by its database id, or :class:`NotFoundError`."""
     return repo.get_segment(services.store, segment_id)
+
+
+def load_dictionary(
+    services: Services, segmentation_id: int | None = None
+) -> segments.DataDictionary:
+    """The data dictionary of ``segmentation_id`` (default: the latest); empty if none."""
+    if segmentation_id is None:
+        segmentation_id = latest_segmentation(services)
+    stored = repo.data_dictionary(services.store, segmentation_id)
+    return (
+        segments.DataDictionary() if stored is None else segments.DataDictionary.from_dict(stored)
+    )
 
 
 def load_assignment_model(

@@ -21,6 +21,7 @@ __all__ = [
     "Unit",
     "fact_name",
     "facts_view",
+    "feature_words",
     "humanise",
     "slug",
 ]
@@ -145,6 +146,8 @@ class Fact:
     index: int | None = None
     outcome: bool = False
     """The feature is an outcome column (kept out of the clustering)."""
+    words: str | None = None
+    """What the feature is called for people: its data-dictionary description, if any."""
 
     @classmethod
     def of(
@@ -174,6 +177,7 @@ class Fact:
             category=category,
             index=index,
             outcome=outcome,
+            words=words,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,3 +200,15 @@ class Fact:
 def facts_view(facts: Iterable[Fact]) -> dict[str, str | float | int]:
     """Name → value, in order (the flat view prompts and number checks use)."""
     return {fact.name: fact.value for fact in facts}
+
+
+def feature_words(facts: Iterable[Fact], feature: str) -> str:
+    """What ``feature`` is called for people: the words its facts carry, else humanised.
+
+    Facts made with a data dictionary carry its description of the column; this is
+    how prompts and persona traits name a column without the dictionary at hand.
+    """
+    for fact in facts:
+        if fact.feature == feature and fact.words:
+            return fact.words
+    return humanise(feature)
