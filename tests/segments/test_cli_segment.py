@@ -13,13 +13,6 @@ from segments import DEFAULT_K_RANGE
 from tests.support.real_data import cdnow_log
 
 
-@pytest.fixture
-def cdnow_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "cdnow.csv"
-    cdnow_log().to_csv(path, index=False)
-    return path
-
-
 def test_a_log_is_recognised_without_the_flag_and_k_is_explained(
     cdnow_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
