@@ -103,12 +103,13 @@ def run_segmentation(
         quantity=quantity_column,
     )
     if log is not None:
+        guessed = transactions is None and not any((date_column, amount_column, quantity_column))
         notes.append(
             (
-                ""
-                if transactions
-                else "This file looks like a transaction log (one row per "
-                "purchase; pass --no-transactions if it is not). "
+                "This file looks like a transaction log (one row per purchase; pass "
+                "--no-transactions if it is not). "
+                if guessed
+                else ""
             )
             + log.describe()
         )
