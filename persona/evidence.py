@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from persona.facts import fact_values, find_numbers, format_value, match_number
 from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
-from persona.text import humanise as _humanise
+from persona.text import feature_words
 from segments.facts import fact_name
 
 if TYPE_CHECKING:
@@ -43,7 +43,11 @@ _CHANNEL_WORDS = ("channel", "contact")
 
 def retrieval_query(segment: StoredSegment) -> str:
     """A search query describing the segment in words (no numbers, no personal data)."""
-    words = [_humanise(feature.replace(" = ", " ")) for feature in _top_features(segment)]
+    facts = segment.typed_facts
+    words = []
+    for feature in _top_features(segment):
+        column, _, value = feature.partition(" = ")
+        words.append(f"{feature_words(facts, column)} {value}".strip())
     return (
         f"{segment.label}. Customers with {', '.join(words) or 'these traits'}: "
         "their needs, goals, problems, complaints and preferred channels."
@@ -73,7 +77,8 @@ def prompt_facts(segment: StoredSegment, facts: SegmentFacts) -> list[tuple[str,
 
 def traits(segment: StoredSegment) -> list[str]:
     """One line per distinguishing feature, naming the fact behind it."""
-    typed = {(f.statistic, f.feature, f.category): f for f in segment.typed_facts}
+    facts = segment.typed_facts
+    typed = {(f.statistic, f.feature, f.category): f for f in facts}
     lines = []
     for feature in _top_features(segment):
         if " = " in feature:
@@ -81,7 +86,8 @@ def traits(segment: StoredSegment) -> list[str]:
             share = typed.get(("label_share", column, value))
             if share is not None and ("label_base_share", column, value) in typed:
                 lines.append(
-                    f"{_humanise(column)} '{value}' is more common than among all customers "
+                    f"{feature_words(facts, column)} '{value}' is more common than among all "
+                    "customers "
                     f"({share.name}: {format_value(share.value)})"
                 )
             continue
@@ -94,14 +100,14 @@ def traits(segment: StoredSegment) -> list[str]:
                 direction = "longer ago" if higher else "more recent"
             median = typed.get(("median", feature, None))
             shown = f"{median.name}: {format_value(median.value)}" if median is not None else ""
-            lines.append(f"{_humanise(feature)} is {direction} than usual ({shown})")
+            lines.append(f"{feature_words(facts, feature)} is {direction} than usual ({shown})")
         elif flag is not None:
             share_value = float(flag.value)
             base_fact = typed.get(("label_base_share", feature, "true"))
             base = share_value if base_fact is None else float(base_fact.value)
             word = "more" if share_value >= base else "fewer"
             lines.append(
-                f"{word} are {_humanise(feature)} than usual "
+                f"{word} are {feature_words(facts, feature)} than usual "
                 f"({flag.name}: {format_value(share_value)})"
             )
     return lines

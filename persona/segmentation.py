@@ -34,6 +34,7 @@ __all__ = [
     "get_segment",
     "latest_segmentation",
     "load_assignment_model",
+    "load_dictionary",
     "load_segments",
     "run_segmentation",
 ]
@@ -52,6 +53,8 @@ class SegmentationRun:
     warnings: list[str]
     frame: Any = field(default=None, repr=False, compare=False)
     """The table that was segmented, one row per customer (a log already aggregated)."""
+    notes: list[str] = field(default_factory=list)
+    """What was decided for the user: the log columns chosen, the dictionary used."""
 
 
 def run_segmentation(
@@ -59,38 +62,79 @@ def run_segmentation(
     path: Path,
     *,
     k: int | str = "auto",
+    k_range: tuple[int, int] = segments.DEFAULT_K_RANGE,
     algorithm: str = "kmeans",
+    method: str = "cluster",
     id_column: str | None = None,
     roles: dict[str, str] | None = None,
-    transactions: bool = False,
-    customer_column: str = "customer_id",
-    date_column: str = "date",
-    amount_column: str = "amount",
+    transactions: bool | None = None,
+    customer_column: str | None = None,
+    date_column: str | None = None,
+    amount_column: str | None = None,
+    quantity_column: str | None = None,
+    dictionary: Path | None = None,
     sheet: str | None = None,
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> SegmentationRun:
-    """Load ``path``, segment it and store the result; returns what was stored."""
+    """Load ``path``, segment it and store the result; returns what was stored.
+
+    ``transactions``: True reads ``path`` as a transaction log, False as a customer
+    table, None (the default) recognises a log by its shape
+    (:func:`segments.recognise_log`) and says so in ``notes``. The log's columns are
+    the ``*_column`` options where given, recognised otherwise. ``k`` is a number or
+    ``"auto"`` (chosen in ``k_range``); ``method`` is ``"cluster"`` or ``"rfm"`` (the
+    named RFM score segments of a log). ``dictionary`` is a data dictionary file
+    (:func:`segments.read_dictionary`); it is checked against the table before
+    anything is fitted or saved, and stored with the segmentation.
+    """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
     loaded = segments.read_table(path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024)
     frame = loaded.frame
-    if transactions:
+    notes: list[str] = []
+    log = _log_columns(
+        frame,
+        transactions,
+        customer=customer_column,
+        date=date_column,
+        amount=amount_column,
+        quantity=quantity_column,
+    )
+    if log is not None:
+        guessed = transactions is None and not any((date_column, amount_column, quantity_column))
+        notes.append(
+            (
+                "This file looks like a transaction log (one row per purchase; pass "
+                "--no-transactions if it is not). "
+                if guessed
+                else ""
+            )
+            + log.describe()
+        )
         report("Turning transactions into customers", 0.1)
         frame = segments.transactions_to_customers(
             frame,
-            customer_column=customer_column,
-            date_column=date_column,
-            amount_column=amount_column,
+            customer_column=log.customer,
+            date_column=log.date,
+            amount_column=log.amount,
+            quantity_column=log.quantity,
         )
-        id_column = customer_column
+        id_column = log.customer
+    # A log's dictionary may describe the log's columns as well as the aggregated ones.
+    words = _dictionary(
+        dictionary, [*map(str, loaded.frame.columns), *map(str, frame.columns)], notes
+    )
     result = segments.fit_segments(
         frame,
         k=k,
+        k_range=k_range,
         algorithm=algorithm,
+        method=method,
         id_column=id_column,
         roles=roles,
+        dictionary=words,
         min_segment_size=settings.min_segment_size,
         random_state=random_state,
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
@@ -99,7 +143,7 @@ def run_segmentation(
     warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known
+        services, path, frame, result, warnings, algorithm, k, known, words
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -117,7 +161,41 @@ def run_segmentation(
         segments=load_segments(services, segmentation_id),
         warnings=warnings,
         frame=frame,
+        notes=notes,
     )
+
+
+def _log_columns(
+    frame: Any,
+    transactions: bool | None,
+    *,
+    customer: str | None,
+    date: str | None,
+    amount: str | None,
+    quantity: str | None,
+) -> segments.LogColumns | None:
+    """The log's columns when ``frame`` is (or is said to be) a transaction log."""
+    named = any(c is not None for c in (date, amount, quantity))
+    if transactions is False:
+        return None
+    if transactions or named:
+        return segments.log_columns(
+            frame, customer=customer, date=date, amount=amount, quantity=quantity
+        )
+    return segments.recognise_log(frame)
+
+
+def _dictionary(path: Path | None, columns: list[str], notes: list[str]) -> segments.DataDictionary:
+    """The data dictionary of ``path`` checked against ``columns``; without one, a warning."""
+    if path is None:
+        words = segments.DataDictionary()
+        warning = words.warning(dict.fromkeys(columns))
+        if warning:
+            notes.append(warning)
+        return words
+    words = segments.read_dictionary(path, columns=columns)
+    notes.append(f"Column descriptions from {words.source}: {len(words.columns)} column(s).")
+    return words
 
 
 def _save(
@@ -129,6 +207,7 @@ def _save(
     algorithm: str,
     k: int | str,
     known: list[tuple[str, int, int]],
+    words: segments.DataDictionary,
 ) -> tuple[int, int, int]:
     digest = _sha256(path)
     project_id = services.project_id
@@ -160,10 +239,11 @@ def _save(
             dataset_id,
             algorithm=algorithm,
             k=int(result.k),
-            params={"k": str(k), "algorithm": algorithm},
+            params={"k": str(k), "algorithm": algorithm, "method": result.algorithm},
             result=result.to_dict(),
             model_state=state,
             created_at=now,
+            dictionary=words.to_dict() if words.columns else None,
         )
         for profile, data in profiles:
             repo.insert_segment(
@@ -202,6 +282,18 @@ def load_segments(services: Services, segmentation_id: int | None = None) -> lis
 def get_segment(services: Services, segment_id: int) -> StoredSegment:
     """One stored segment by its database id, or :class:`NotFoundError`."""
     return repo.get_segment(services.store, segment_id)
+
+
+def load_dictionary(
+    services: Services, segmentation_id: int | None = None
+) -> segments.DataDictionary:
+    """The data dictionary of ``segmentation_id`` (default: the latest); empty if none."""
+    if segmentation_id is None:
+        segmentation_id = latest_segmentation(services)
+    stored = repo.data_dictionary(services.store, segmentation_id)
+    return (
+        segments.DataDictionary() if stored is None else segments.DataDictionary.from_dict(stored)
+    )
 
 
 def load_assignment_model(

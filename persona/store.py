@@ -299,11 +299,20 @@ def _m004_typed_persona_facts(db: sqlite3.Connection) -> None:
         )
 
 
+def _m005_data_dictionary(db: sqlite3.Connection) -> None:
+    """Keep the data dictionary (column → description) a segmentation was made with.
+
+    Older segmentations had none: NULL, and their column names are humanised.
+    """
+    db.execute("ALTER TABLE segmentations ADD COLUMN dictionary_json TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
     _m003_model_state,
     _m004_typed_persona_facts,
+    _m005_data_dictionary,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 

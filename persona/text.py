@@ -20,7 +20,7 @@ import unicodedata
 
 from segments.export import FORMULA_PREFIXES
 from segments.export import safe_cell as csv_cell
-from segments.facts import humanise, slug
+from segments.facts import feature_words, humanise, slug
 
 __all__ = [
     "DISCLAIMER",
@@ -28,6 +28,7 @@ __all__ = [
     "FORMULA_PREFIXES",
     "clip",
     "csv_cell",
+    "feature_words",
     "humanise",
     "remove_invisible",
     "slug",

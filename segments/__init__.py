@@ -29,6 +29,7 @@ the labels export (customer ID → segment).
 
 from segments.assign import assign_segments
 from segments.cluster import ALGORITHMS
+from segments.dictionary import DataDictionary, read_dictionary
 from segments.errors import (
     IngestError,
     InputError,
@@ -44,11 +45,13 @@ from segments.export import (
     write_labels_csv,
 )
 from segments.facts import Fact, fact_name
+from segments.fit import DEFAULT_K_RANGE, METHODS
 from segments.load import LoadedTable, read_table
+from segments.logs import LogColumns, log_columns, recognise_log
 from segments.model import SegmentModel, fit_segments
 from segments.profile import SegmentProfile
 from segments.result import SegmentationResult
-from segments.rfm import transactions_to_customers
+from segments.rfm import RFM_RULES, rfm_scores, transactions_to_customers
 from segments.roles import ROLES, infer_roles
 from segments.scorecard import CRITERIA, Scorecard
 from segments.state import AssignmentModel, load_model
@@ -56,12 +59,17 @@ from segments.state import AssignmentModel, load_model
 __all__ = [
     "ALGORITHMS",
     "CRITERIA",
+    "DEFAULT_K_RANGE",
+    "METHODS",
+    "RFM_RULES",
     "ROLES",
     "AssignmentModel",
+    "DataDictionary",
     "Fact",
     "IngestError",
     "InputError",
     "LoadedTable",
+    "LogColumns",
     "ModelStateError",
     "Scorecard",
     "SegmentModel",
@@ -76,8 +84,12 @@ __all__ = [
     "fit_segments",
     "infer_roles",
     "load_model",
+    "log_columns",
     "profile_figure",
+    "read_dictionary",
     "read_table",
+    "recognise_log",
+    "rfm_scores",
     "segment_map_figure",
     "transactions_to_customers",
     "write_labels_csv",

@@ -33,6 +33,7 @@ _NAME_COLUMNS = ("column", "name", "field", "variable", "column_name")
 _DESCRIPTION_COLUMNS = ("description", "meaning", "label", "definition")
 _MAX_DESCRIPTION = 120
 _VOWELS = set("aeiouy")
+_DAYS_AGO = "_days_ago"
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,12 @@ class DataDictionary:
 
     def describe(self, column: str) -> str:
         """The words to show for ``column``: its description, else its humanised name."""
-        info = self.columns.get(str(column))
-        return info.description if info is not None else humanise(str(column))
+        name = str(column)
+        info = self.columns.get(name)
+        if info is None and name.endswith(_DAYS_AGO):
+            # A date column is profiled as "<column>_days_ago"; its description still applies.
+            info = self.columns.get(name[: -len(_DAYS_AGO)])
+        return info.description if info is not None else humanise(name)
 
     def unit(self, column: str) -> str | None:
         """The unit of ``column`` from the dictionary, if it gives one."""

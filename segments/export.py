@@ -183,6 +183,12 @@ def segment_map_figure(
     return figure
 
 
+def _column_words(name: str, words: Mapping[str, str]) -> str:
+    feature, _, value = name.partition(" = ")
+    shown = words.get(feature, feature)
+    return f"{shown}: {value}" if value else shown
+
+
 def profile_figure(result: SegmentationResult, *, features: int = 12) -> Any:
     """A heat map of how each segment differs from the base, as a plotly ``Figure``.
 
@@ -211,10 +217,11 @@ def profile_figure(result: SegmentationResult, *, features: int = 12) -> Any:
             order[name] = max(order.get(name, 0.0), abs(diffs[p.segment_id].get(name, 0.0)))
     columns = sorted(order, key=lambda n: (-order[n], n))[:features]
     z = [[diffs[p.segment_id].get(c, 0.0) for c in columns] for p in described]
+    words = {k: v for p in described for k, v in p.descriptions.items()}
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=columns,
+            x=[_column_words(c, words) for c in columns],
             y=[f"{p.segment_id}: {p.label}" for p in described],
             colorscale="RdBu",
             reversescale=True,

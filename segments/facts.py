@@ -21,6 +21,7 @@ __all__ = [
     "Unit",
     "fact_name",
     "facts_view",
+    "feature_words",
     "humanise",
     "slug",
 ]
@@ -98,9 +99,13 @@ def fact_name(
 
 
 def _label(
-    statistic: Statistic, feature: str | None, category: str | None, index: int | None
+    statistic: Statistic,
+    feature: str | None,
+    category: str | None,
+    index: int | None,
+    words: str | None = None,
 ) -> str:
-    words = humanise(feature or "")
+    words = words or humanise(feature or "")
     return {
         "segment_id": "segment number",
         "segment_label": "segment label",
@@ -141,6 +146,8 @@ class Fact:
     index: int | None = None
     outcome: bool = False
     """The feature is an outcome column (kept out of the clustering)."""
+    words: str | None = None
+    """What the feature is called for people: its data-dictionary description, if any."""
 
     @classmethod
     def of(
@@ -153,18 +160,24 @@ class Fact:
         category: str | None = None,
         index: int | None = None,
         outcome: bool = False,
+        words: str | None = None,
     ) -> Fact:
-        """The fact of ``statistic`` with its name and human label."""
+        """The fact of ``statistic`` with its name and human label.
+
+        ``words`` is what the label calls ``feature`` (its data-dictionary
+        description); by default the humanised name. The name never changes.
+        """
         return cls(
             name=fact_name(statistic, feature=feature, category=category, index=index),
             value=value,
             statistic=statistic,
             unit=unit,
-            label=_label(statistic, feature, category, index),
+            label=_label(statistic, feature, category, index, words),
             feature=feature,
             category=category,
             index=index,
             outcome=outcome,
+            words=words,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,3 +200,15 @@ class Fact:
 def facts_view(facts: Iterable[Fact]) -> dict[str, str | float | int]:
     """Name → value, in order (the flat view prompts and number checks use)."""
     return {fact.name: fact.value for fact in facts}
+
+
+def feature_words(facts: Iterable[Fact], feature: str) -> str:
+    """What ``feature`` is called for people: the words its facts carry, else humanised.
+
+    Facts made with a data dictionary carry its description of the column; this is
+    how prompts and persona traits name a column without the dictionary at hand.
+    """
+    for fact in facts:
+        if fact.feature == feature and fact.words:
+            return fact.words
+    return humanise(feature)

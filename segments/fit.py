@@ -29,7 +29,13 @@ from segments.cluster import (
     one_thread,
     sample_rows,
 )
-from segments.errors import InvalidOptionError, NoFeaturesError, NoStructureError
+from segments.dictionary import DataDictionary
+from segments.errors import (
+    ColumnNotFoundError,
+    InvalidOptionError,
+    NoFeaturesError,
+    NoStructureError,
+)
 from segments.features import (
     FeatureSpec,
     build_pipeline,
@@ -41,6 +47,7 @@ from segments.features import (
 )
 from segments.profile import ProfileColumns, SegmentProfile, build_profiles
 from segments.result import SegmentationResult
+from segments.rfm import rfm_segments
 from segments.roles import channel_columns, infer_roles, outcome_columns, type_role
 from segments.rules import RuleSet, find_rules
 
@@ -51,6 +58,8 @@ Progress = Callable[[str, float], None]
 # A persona set needs three segments to be worth having; more than eight is more than a
 # team can hold in mind. Users may still ask for 2 (k=2, or k_range=(2, …)).
 DEFAULT_K_RANGE = (3, 8)
+METHODS = ("cluster", "rfm")
+_RFM_NEEDS = ("recency_days", "frequency", "monetary")
 ASSIGN_SAMPLE = 20_000
 ENCODE_SAMPLE = 200_000
 METRIC_SAMPLE = 100_000
@@ -135,6 +144,22 @@ def _check_scalars(min_segment_size: Any, bootstrap: Any, random_state: Any) -> 
             )
 
 
+def _check_method(method: str, frame: pd.DataFrame) -> None:
+    if method not in METHODS:
+        raise InvalidOptionError(
+            f"method {method!r} is not known.", hint=f"Use one of: {', '.join(METHODS)}."
+        )
+    missing = [c for c in _RFM_NEEDS if method == "rfm" and c not in frame.columns]
+    if missing:
+        raise ColumnNotFoundError(
+            f"RFM score segments need the columns recency_days, frequency and monetary; "
+            f"the table has no {', '.join(missing)}.",
+            column=None,
+            hint="Use --method rfm on a transaction log (--transactions), or --method cluster "
+            "for a customer table.",
+        )
+
+
 def _customer_ids(
     frame: pd.DataFrame, id_column: str | None, warnings: list[str]
 ) -> tuple[pd.DataFrame, pd.Index]:
@@ -168,8 +193,10 @@ def _fit(
     *,
     k: int | str,
     algorithm: str,
+    method: str,
     id_column: str | None,
     roles: Mapping[str, str] | None,
+    dictionary: DataDictionary | None,
     min_segment_size: int,
     random_state: int,
     k_range: tuple[int, int],
@@ -184,6 +211,8 @@ def _fit(
             hint="Load the table with segments.read_table(path).frame.",
         )
     check_options(algorithm, k, k_range, len(frame))
+    _check_method(method, frame)
+    words = dictionary if dictionary is not None else DataDictionary()
     frame = frame.rename(columns=str)
     if frame.columns.has_duplicates:
         repeated = sorted(set(frame.columns[frame.columns.duplicated()]))
@@ -237,7 +266,8 @@ def _fit(
     k_selection: dict[str, Any] = {}
 
     chosen: int | None
-    if algorithm == "hdbscan":
+    rfm_names: list[str] = []
+    if method == "rfm" or algorithm == "hdbscan":
         chosen = None
     elif k == "auto":
         stages.start("choose_k", "Choosing the number of segments")
@@ -273,15 +303,20 @@ def _fit(
     else:
         chosen = int(k)
     stages.start("fit", "Fitting the segments")
-    fitted = fit_clusters(
-        x,
-        algorithm=algorithm,
-        k=chosen,
-        min_segment_size=min_segment_size,
-        random_state=random_state,
-    )
-    labels = fitted.labels
-    warnings.extend(f"{note[:1].upper()}{note[1:]}." for note in fitted.notes)
+    if method == "rfm":
+        labels, rfm_names = rfm_segments(frame)
+        # The scores are not a clustering of x: resampling and re-clustering says nothing.
+        bootstrap = 0
+    else:
+        fitted = fit_clusters(
+            x,
+            algorithm=algorithm,
+            k=chosen,
+            min_segment_size=min_segment_size,
+            random_state=random_state,
+        )
+        labels = fitted.labels
+        warnings.extend(f"{note[:1].upper()}{note[1:]}." for note in fitted.notes)
     n_segments = int(labels.max()) + 1
     if n_segments < 2:
         raise NoStructureError(
@@ -305,7 +340,13 @@ def _fit(
 
     stages.start("describe", "Describing the segments")
     prepared, columns = _profile_frame(frame, prepared, spec, outcomes)
-    profiles = build_profiles(prepared, labels, columns, min_segment_size=min_segment_size)
+    profiles = build_profiles(
+        prepared, labels, columns, min_segment_size=min_segment_size, describe=words.describe
+    )
+    for profile in profiles:
+        if rfm_names:
+            suffix = " (too small to describe)" if profile.suppressed else ""
+            profile.label = rfm_names[profile.segment_id] + suffix
     stages.report("Finding rules", 0.3)
     rules_frame = prepared.copy()
     for flag in spec.boolean:
@@ -319,6 +360,7 @@ def _fit(
         categorical=levels,
         min_leaf=min_segment_size,
         random_state=random_state,
+        describe=words.describe,
     )
     stages.report("Scoring the segments", 0.6)
     channels = channel_columns(frame, roles)
@@ -328,9 +370,11 @@ def _fit(
 
     stages.start("assign", "Training the assignment model")
     rows = sample_rows(len(x), ASSIGN_SAMPLE, random_state, salt=19)
-    classifier = make_classifier(algorithm).fit(x[rows], labels[rows])
+    # RFM segments are boxes in score space, not convex clusters of x: neighbours vote.
+    stand_in = "hdbscan" if method == "rfm" else algorithm
+    classifier = make_classifier(stand_in).fit(x[rows], labels[rows])
     with one_thread():
-        accuracy = assignment_accuracy(x, labels, algorithm=algorithm, random_state=random_state)
+        accuracy = assignment_accuracy(x, labels, algorithm=stand_in, random_state=random_state)
     metrics["assignment_accuracy"] = accuracy
     if stability is not None:
         metrics["stability_ari"] = stability.ari
@@ -355,7 +399,7 @@ def _fit(
         profiles=profiles,
         scorecard=card,
         k=n_segments,
-        algorithm=algorithm,
+        algorithm="rfm" if method == "rfm" else algorithm,
         roles=roles,
         warnings=warnings,
         model=model,

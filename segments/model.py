@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from segments.assign import assign_segments
+from segments.dictionary import DataDictionary
 from segments.errors import InvalidOptionError
 from segments.fit import DEFAULT_K_RANGE, fit_result
 from segments.result import SegmentationResult
@@ -60,8 +61,8 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     """Customer segments of a table: clustering, profiles, scorecard, assignment model.
 
     Parameters are those of :func:`fit_segments` (``k``, ``algorithm``,
-    ``id_column``, ``roles``, ``min_segment_size``, ``random_state``,
-    ``k_range``, ``bootstrap``).
+    ``method``, ``id_column``, ``roles``, ``dictionary``, ``min_segment_size``,
+    ``random_state``, ``k_range``, ``bootstrap``).
 
     Attributes:
         result_: the full :class:`~segments.SegmentationResult`.
@@ -77,8 +78,10 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         k: int | str = "auto",
         algorithm: str = "kmeans",
         *,
+        method: str = "cluster",
         id_column: str | None = None,
         roles: Mapping[str, str] | None = None,
+        dictionary: DataDictionary | None = None,
         min_segment_size: int = 20,
         random_state: int = 0,
         k_range: tuple[int, int] = DEFAULT_K_RANGE,
@@ -86,8 +89,10 @@ class SegmentModel(ClusterMixin, BaseEstimator):
     ) -> None:
         self.k = k
         self.algorithm = algorithm
+        self.method = method
         self.id_column = id_column
         self.roles = roles
+        self.dictionary = dictionary
         self.min_segment_size = min_segment_size
         self.random_state = random_state
         self.k_range = k_range
@@ -140,8 +145,10 @@ def fit_segments(
     *,
     k: int | str = "auto",
     algorithm: str = "kmeans",
+    method: str = "cluster",
     id_column: str | None = None,
     roles: Mapping[str, str] | None = None,
+    dictionary: DataDictionary | None = None,
     min_segment_size: int = 20,
     random_state: int = 0,
     k_range: tuple[int, int] = DEFAULT_K_RANGE,
@@ -158,9 +165,20 @@ def fit_segments(
         k: number of segments, or ``"auto"`` to choose in ``k_range`` (ignored by
             ``hdbscan``, which finds its own number).
         algorithm: ``"kmeans"``, ``"gmm"``, ``"agglomerative"`` or ``"hdbscan"``.
+        method: ``"cluster"`` (``algorithm`` finds the segments) or ``"rfm"``: the
+            segments are the named RFM score segments of :func:`segments.rfm_scores`
+            (the first matching rule of :data:`segments.RFM_RULES`), numbered by size,
+            labelled by name; ``k`` and ``algorithm`` are then ignored. It needs the
+            ``recency_days``, ``frequency`` and ``monetary`` columns of
+            :func:`segments.transactions_to_customers`. Its assignment model is the
+            15-nearest-neighbour stand-in (score cut-offs are quintiles of the fitted
+            customers, so new customers are placed by their neighbours, not re-scored).
         id_column: the customer ID column; when None and exactly one column is
             recognised as an identifier, that one is used (and said in ``warnings``).
         roles: role overrides, ``{column: role}`` (see :func:`segments.infer_roles`).
+        dictionary: column descriptions (:func:`segments.read_dictionary`) used for
+            every column name in labels, rules and fact labels; without one, names
+            are humanised.
         min_segment_size: segments smaller than this fail *sizable* and are not
             described; rarer category labels are grouped as "other".
         random_state: seed for every random step; the same seed gives the same result.
@@ -175,8 +193,10 @@ def fit_segments(
     model = SegmentModel(
         k=k,
         algorithm=algorithm,
+        method=method,
         id_column=id_column,
         roles=roles,
+        dictionary=dictionary,
         min_segment_size=min_segment_size,
         random_state=random_state,
         k_range=k_range,

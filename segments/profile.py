@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,8 @@ class SegmentProfile:
     scorecard: dict[str, Criterion] = field(default_factory=dict)
     suppressed: bool = False
     """True when the segment is smaller than the minimum size: statistics withheld."""
+    descriptions: dict[str, str] = field(default_factory=dict)
+    """Feature → the words shown for it (from the data dictionary, else humanised)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of aggregates (no customer rows, IDs or personal data)."""
@@ -131,6 +133,7 @@ class SegmentProfile:
             "top_features": list(self.top_features),
             "rules": [r.to_dict() for r in self.rules],
             "scorecard": {name: c.to_dict() for name, c in self.scorecard.items()},
+            "descriptions": dict(self.descriptions),
         }
 
     def fact_list(self) -> list[Fact]:
@@ -157,6 +160,7 @@ class SegmentProfile:
                 ],
                 rules=[(r.text, r.precision, r.recall) for r in self.rules],
                 verdicts=[(name, c.verdict) for name, c in self.scorecard.items()],
+                words=self.descriptions,
             )
         )
 
@@ -181,6 +185,7 @@ def _facts(
     categorical: list[tuple[str, str, Any, Any, bool]],
     rules: list[tuple[str, Any, Any]],
     verdicts: list[tuple[str, str]],
+    words: Mapping[str, str],
 ) -> Iterator[Fact]:
     yield Fact.of("segment_id", segment_id, unit="count")
     yield Fact.of("segment_label", label, unit="text")
@@ -190,11 +195,14 @@ def _facts(
         for name in _NUMERIC_FACTS:
             value = json_float(stats.get(name), 2)
             if value is not None:
-                yield Fact.of(name, value, unit="value", feature=feature, outcome=outcome)
+                yield Fact.of(
+                    name, value, unit="value", feature=feature, outcome=outcome,
+                    words=words.get(feature),
+                )  # fmt: skip
         if lift is not None:
             yield Fact.of(
                 "vs_base", round(100 * (lift - 1), 1), unit="percent", feature=feature,
-                outcome=outcome,
+                outcome=outcome, words=words.get(feature),
             )  # fmt: skip
     for feature, category, part, base, outcome in categorical:
         shares: tuple[tuple[Statistic, Any], ...] = (
@@ -204,7 +212,7 @@ def _facts(
         for statistic, number in shares:
             yield Fact.of(
                 statistic, round(100 * number, 1), unit="percent", feature=feature,
-                category=category, outcome=outcome,
+                category=category, outcome=outcome, words=words.get(feature),
             )  # fmt: skip
     for i, (text, precision, recall) in enumerate(rules, start=1):
         yield Fact.of("rule", text, unit="text", index=i)
@@ -248,6 +256,7 @@ def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
         verdicts=[
             (str(name), str(c.get("verdict", ""))) for name, c in data.get("scorecard", {}).items()
         ],
+        words={str(k): str(v) for k, v in data.get("descriptions", {}).items()},
     )
     return [dataclasses.replace(f, value=stored[f.name]) for f in candidates if f.name in stored]
 
@@ -303,11 +312,13 @@ def _std_share(share: float, base: float) -> float | None:
     return None if spread == 0 else (share - base) / spread
 
 
-def _label_part(name: str, direction: float, columns: ProfileColumns) -> str:
+def _label_part(
+    name: str, direction: float, columns: ProfileColumns, describe: Callable[[str], str]
+) -> str:
     if " = " in name:
         feature, value = name.split(" = ", 1)
-        return f"{humanise(feature)}: {value}"
-    words = humanise(name)
+        return f"{describe(feature)}: {value}"
+    words = describe(name)
     if name in columns.flags:
         return words if direction > 0 else f"not {words}"
     if name in columns.dates:
@@ -321,10 +332,13 @@ def build_profiles(
     columns: ProfileColumns,
     *,
     min_segment_size: int,
+    describe: Callable[[str], str] = humanise,
 ) -> list[SegmentProfile]:
     """One :class:`SegmentProfile` per segment (rules and scorecards are added later).
 
-    ``frame`` is the prepared frame (numbers, 0/1 flags, days-ago, category text).
+    ``frame`` is the prepared frame (numbers, 0/1 flags, days-ago, category text);
+    ``describe`` turns a column name into the words of labels and fact labels (a
+    data dictionary's :meth:`~segments.DataDictionary.describe`).
     """
     n = len(labels)
     segments, counts = np.unique(labels, return_counts=True)
@@ -345,10 +359,12 @@ def build_profiles(
     cat_share = {c: pd.crosstab(labels, values, normalize="index") for c, values in pooled.items()}
     cat_base = {c: values.value_counts(normalize=True) for c, values in pooled.items()}
     outcomes = set(columns.outcomes)
+    words = {c: describe(c) for c in [*numeric, *flags, *columns.categorical]}
     profiles: list[SegmentProfile] = []
     for segment, size in zip(segments, counts, strict=True):
         seg = int(segment)
         profile = SegmentProfile(segment_id=seg, label="", size=int(size), share=float(size / n))
+        profile.descriptions = dict(words)
         if size < min_segment_size:
             profile.suppressed = True
             profile.label = f"Segment {seg} (too small to describe)"
@@ -410,7 +426,7 @@ def build_profiles(
                     ranking.append((abs(std_diff), f"{c} = {value}", std_diff))
         ranking.sort(key=lambda item: (-item[0], item[1]))
         profile.top_features = [name for _, name, _ in ranking[:TOP_FEATURES]]
-        parts = [_label_part(name, d, columns) for _, name, d in ranking[:3]]
+        parts = [_label_part(name, d, columns, describe) for _, name, d in ranking[:3]]
         label = ", ".join(parts) if parts else f"Segment {seg}"
         profile.label = label[:1].upper() + label[1:]
         profiles.append(profile)

@@ -18,6 +18,7 @@ __all__ = [
     "RFMRule",
     "quintile_scores",
     "rfm_scores",
+    "rfm_segments",
     "transactions_to_customers",
 ]
 
@@ -235,3 +236,20 @@ def rfm_scores(customers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"r_score": r, "f_score": f, "m_score": m, "rfm_segment": segment}, index=customers.index
     )
+
+
+def rfm_segments(customers: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Segment numbers (0 = largest) and names of the named RFM segments of ``customers``.
+
+    The segments of :func:`rfm_scores`; ``names[i]`` is the RFM name of segment ``i``.
+    Ties in size are broken by the order of :data:`RFM_RULES` (``Others`` last).
+
+    Raises:
+        ColumnNotFoundError: ``recency_days``, ``frequency`` or ``monetary`` is missing.
+    """
+    named = rfm_scores(customers)["rfm_segment"].to_numpy()
+    order = [rule.name for rule in RFM_RULES] + [RFM_OTHERS]
+    counts = pd.Series(named).value_counts()
+    names = sorted(counts.index, key=lambda name: (-int(counts[name]), order.index(name)))
+    number = {name: i for i, name in enumerate(names)}
+    return np.array([number[name] for name in named], dtype="int64"), list(names)

@@ -10,6 +10,7 @@ describe exactly the rule a reader sees.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,7 +153,15 @@ def _conditions(
     return out
 
 
-def _text(conditions: list[_Condition], integral: set[str]) -> str:
+def _words(column: str, describe: Callable[[str], str]) -> str:
+    # A date is profiled as days before the reference date; the rule's number is in days.
+    words = describe(column)
+    return f"{words} (days ago)" if column.endswith("_days_ago") else words
+
+
+def _text(
+    conditions: list[_Condition], integral: set[str], describe: Callable[[str], str] = str
+) -> str:
     parts: list[str] = []
     bounds: dict[str, dict[str, float]] = {}
     for cond in conditions:
@@ -161,9 +170,9 @@ def _text(conditions: list[_Condition], integral: set[str]) -> str:
     done: set[str] = set()
     for cond in conditions:
         if cond.op == "is":
-            parts.append(f"{cond.column} = {cond.label}")
+            parts.append(f"{_words(cond.column, describe)} = {cond.label}")
         elif cond.op == "is not":
-            parts.append(f"{cond.column} ≠ {cond.label}")
+            parts.append(f"{_words(cond.column, describe)} ≠ {cond.label}")
         elif cond.column not in done:
             done.add(cond.column)
             b = bounds[cond.column]
@@ -177,9 +186,9 @@ def _text(conditions: list[_Condition], integral: set[str]) -> str:
             if low and high:
                 # "12 ≤ visits ≤ 16" reads better than "visits ≥ 12 and ≤ 16".
                 left = f"{_fmt(b['>'] + 1)} ≤" if whole else f"{_fmt(b['>'])} <"
-                parts.append(f"{left} {cond.column} {high}")
+                parts.append(f"{left} {_words(cond.column, describe)} {high}")
             else:
-                parts.append(f"{cond.column} {low or high}")
+                parts.append(f"{_words(cond.column, describe)} {low or high}")
     return " and ".join(parts)
 
 
@@ -203,8 +212,11 @@ def find_rules(
     categorical: dict[str, list[str]],
     min_leaf: int,
     random_state: int,
+    describe: Callable[[str], str] = str,
 ) -> dict[int, RuleSet]:
     """Rules per segment from one-vs-rest decision trees on ``frame`` (prepared columns).
+
+    ``describe`` gives the words a rule's text uses for a column (by default its name).
 
     Missing numbers count as the median while learning; a rule's precision and
     recall are measured on the data as they are (a missing value fails a numeric
@@ -257,7 +269,7 @@ def find_rules(
             precision = true_hits / covered
             recall = true_hits / max(1, int(members.sum()))
             f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-            rule = Rule(_text(conditions, integral), precision, recall, covered)
+            rule = Rule(_text(conditions, integral, describe), precision, recall, covered)
             rules.append((f1, rule, hit))
         rules.sort(key=lambda item: (-item[0], item[1].text))
         # Leaves that catch a sliver of the segment or are mostly wrong add noise, not insight.

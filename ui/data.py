@@ -38,6 +38,8 @@ class TransactionLog:
     customer: str | None
     date: str | None
     amount: str | None
+    quantity: str | None = None
+    """Set when ``amount`` is a unit price: each line is worth amount × quantity."""
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`~persona.segmentation.run_segmentation`."""
@@ -46,12 +48,15 @@ class TransactionLog:
             "customer_column": str(self.customer),
             "date_column": str(self.date),
             "amount_column": str(self.amount),
+            "quantity_column": self.quantity or None,
         }
 
 
 TABLE_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"]
 INFER = "(infer)"
 K_CHOICES = ["auto", *(str(k) for k in range(2, 11))]
+METHODS = {"clusters": "cluster", "RFM scores": "rfm"}
+DICTIONARY_TYPES = [".csv", ".xlsx", ".json", ".jsonl"]
 PREVIEW_ROWS = 10
 MASK = "•••"
 ROLE_HEADERS = ["column", "inferred role", "role"]
@@ -104,36 +109,23 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
     )
 
 
-def _first_column(frame: pd.DataFrame, roles: dict[str, str], role: str, words: str) -> str | None:
-    named = [str(c) for c in frame.columns if any(w in str(c).lower() for w in words.split())]
-    typed = [str(c) for c, r in roles.items() if r == role]
-    both = [c for c in named if c in typed]
-    return next(iter(both or named or typed), None)
-
-
 def log_pickers(frame: pd.DataFrame | None, roles: dict[str, str]) -> list[dict[str, Any]]:
-    """Updates for the log checkbox and its customer, date and amount pickers.
+    """Updates for the log checkbox and its customer, date, amount and quantity pickers.
 
-    The box is ticked when the table has a customer column whose ids repeat, a
-    date column and an amount column: the shape of a purchase log.
+    The box is ticked when :func:`segments.recognise_log` (the CLI's test too) finds
+    the shape of a purchase log: a customer column whose ids repeat, a date column
+    and an amount column.
     """
     if frame is None:
-        return [gr.update(value=False)] + [gr.update(choices=[], value=None)] * 3
+        return [gr.update(value=False)] + [gr.update(choices=[], value=None)] * 4
     columns = [str(c) for c in frame.columns]
-    customer = _first_column(frame, roles, "identifier", "customer client member account")
-    date = _first_column(frame, roles, "datetime", "date time day")
-    amount = _first_column(frame, roles, "numeric", "amount value total price revenue spend")
-    looks_like_log = (
-        customer is not None
-        and date is not None
-        and amount is not None
-        and bool(frame[customer].duplicated().any())
-    )
+    log = segments.recognise_log(frame, roles)
     return [
-        gr.update(value=looks_like_log),
-        gr.update(choices=columns, value=customer),
-        gr.update(choices=columns, value=date),
-        gr.update(choices=columns, value=amount),
+        gr.update(value=log is not None),
+        gr.update(choices=columns, value=log.customer if log else None),
+        gr.update(choices=columns, value=log.date if log else None),
+        gr.update(choices=columns, value=log.amount if log else None),
+        gr.update(choices=columns, value=log.quantity if log else None),
     ]
 
 
@@ -180,11 +172,15 @@ def find_segments(
     roles: Any,
     progress: gr.Progress,
     log: TransactionLog | None = None,
+    *,
+    method: str = "cluster",
+    dictionary: str | None = None,
 ) -> tuple[Any, ...]:
     """Run the segmentation and return the summary, figures, scorecard and labels file.
 
     With ``log``, the file is a transaction log, aggregated into one row per
     customer first (the roles table then does not apply: its columns are the log's).
+    ``method`` is ``cluster`` or ``rfm``; ``dictionary`` a data dictionary file.
     """
     if not path:
         raise gr.Error("Upload a customer table first.", print_exception=False)
@@ -199,10 +195,12 @@ def find_segments(
         Path(path),
         k="auto" if k == "auto" else int(k),
         algorithm=algorithm,
+        method=method,
         id_column=None if id_column in (None, "", INFER) or log else id_column,
         roles=None if log else _role_overrides(roles) or None,
+        dictionary=Path(dictionary) if dictionary else None,
         progress=progress_callback(progress, high=0.9),
-        **(log.options() if log else {}),
+        **(log.options() if log else {"transactions": False}),
     )
     progress(0.92, desc="Drawing the charts")
     segment_map = segments.segment_map_figure(run.result, run.frame)
@@ -212,7 +210,7 @@ def find_segments(
     profile.update_layout(height=420)
     labels = segments.export_labels_csv(run.result, ws.download_path(project, "segment-labels.csv"))
     return (
-        describe_segments(run.segments, run.warnings),
+        describe_segments(run.segments, [*run.notes, *run.warnings]),
         segment_map,
         profile,
         scorecard_html(run.segments),
@@ -247,6 +245,20 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             table_file = gr.File(
                 label="Customer table", file_types=TABLE_TYPES, type="filepath", elem_id="data-file"
             )
+            dictionary_file = gr.File(
+                label="Data dictionary (optional: columns 'column,description')",
+                file_types=DICTIONARY_TYPES,
+                type="filepath",
+                elem_id="data-dictionary",
+            )
+            method = gr.Radio(
+                list(METHODS),
+                value="clusters",
+                label="Segments from",
+                info="clusters: found in the data; RFM scores: named recency/frequency/spend "
+                "segments of a transaction log",
+                elem_id="data-method",
+            )
             k = gr.Dropdown(K_CHOICES, value="auto", label="Number of segments", elem_id="data-k")
             algorithm = gr.Dropdown(
                 list(segments.ALGORITHMS), value="kmeans", label="Algorithm", elem_id="data-alg"
@@ -264,6 +276,11 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
                 log_customer = gr.Dropdown([], label="Customer column", elem_id="data-log-customer")
                 log_date = gr.Dropdown([], label="Date column", elem_id="data-log-date")
                 log_amount = gr.Dropdown([], label="Amount column", elem_id="data-log-amount")
+                log_quantity = gr.Dropdown(
+                    [],
+                    label="Quantity column (only if the amount is a unit price)",
+                    elem_id="data-log-quantity",
+                )
             run = gr.Button("Find segments", variant="primary", elem_id="data-run")
         with gr.Column(scale=3):
             table_notes = gr.Markdown(elem_id="data-notes")
@@ -307,11 +324,24 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         customer: str | None,
         date: str | None,
         amount: str | None,
+        quantity: str | None,
+        method_value: str,
+        dictionary_path: str | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the tracker here
     ) -> tuple[Any, ...]:
-        log = TransactionLog(customer, date, amount) if log_value else None
+        log = TransactionLog(customer, date, amount, quantity) if log_value else None
         return find_segments(
-            ws, project_name, path, k_value, algorithm_value, id_value, roles_value, progress, log
+            ws,
+            project_name,
+            path,
+            k_value,
+            algorithm_value,
+            id_value,
+            roles_value,
+            progress,
+            log,
+            method=METHODS.get(method_value, "cluster"),
+            dictionary=dictionary_path,
         )
 
     @boundary
@@ -321,13 +351,23 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     table_file.change(
         on_upload,
         [project, table_file],
-        [preview, roles, id_column, table_notes, is_log, log_customer, log_date, log_amount],
+        [
+            preview,
+            roles,
+            id_column,
+            table_notes,
+            is_log,
+            log_customer,
+            log_date,
+            log_amount,
+            log_quantity,
+        ],
     )
     is_log.change(lambda ticked: gr.update(visible=ticked), [is_log], [log_columns])
-    log_inputs = [is_log, log_customer, log_date, log_amount]
+    log_inputs = [is_log, log_customer, log_date, log_amount, log_quantity]
     run.click(
         on_run,
-        [project, table_file, k, algorithm, id_column, roles, *log_inputs],
+        [project, table_file, k, algorithm, id_column, roles, *log_inputs, method, dictionary_file],
         [summary, segment_map, profile, scorecard, labels],
         concurrency_id="heavy",
     )

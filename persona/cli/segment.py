@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from persona.cli._app import app, console, services
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
+from segments import DEFAULT_K_RANGE
 
 segments_app = typer.Typer(help="Inspect segments and assign new customers.", no_args_is_help=True)
 app.add_typer(segments_app, name="segments")
@@ -33,7 +35,12 @@ def segment(
     file: Annotated[
         Path, typer.Argument(help="Customer table: CSV, Parquet, XLSX, JSON or JSONL.")
     ],
-    k: Annotated[str, typer.Option(help="Number of segments, or 'auto'.")] = "auto",
+    k: Annotated[
+        str, typer.Option(help="Number of segments: 'auto' (3-8), N, or a range LOW-HIGH.")
+    ] = "auto",
+    method: Annotated[
+        str, typer.Option(help="cluster (find segments) | rfm (named RFM score segments of a log)")
+    ] = "cluster",
     algorithm: Annotated[
         str, typer.Option(help="kmeans | gmm | agglomerative | hdbscan")
     ] = "kmeans",
@@ -41,19 +48,38 @@ def segment(
         str | None, typer.Option(help="Column holding the customer ID (inferred if omitted).")
     ] = None,
     transactions: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--transactions",
-            help="FILE is a transaction log (customer_id, date, amount): build RFM features.",
+            "--transactions/--no-transactions",
+            help="FILE is (or is not) a transaction log, one row per purchase; by default "
+            "a log is recognised by its shape.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
+    customer_column: Annotated[
+        str | None, typer.Option(help="Transaction log: the customer column.")
+    ] = None,
+    date_column: Annotated[str | None, typer.Option(help="Transaction log: the date column.")] = (
+        None
+    ),
+    amount_column: Annotated[
+        str | None, typer.Option(help="Transaction log: the amount (or unit price) column.")
+    ] = None,
+    quantity_column: Annotated[
+        str | None,
+        typer.Option(help="Transaction log: a quantity; the amount column is then a unit price."),
+    ] = None,
+    dictionary: Annotated[
+        Path | None,
+        typer.Option(help="Data dictionary (CSV/XLSX/JSON with columns column,description)."),
+    ] = None,
     sheet: Annotated[str | None, typer.Option(help="Sheet name for XLSX files.")] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same segments.")
     ] = 0,
 ) -> None:
     """Segment a customer table, score the segments, and save them in the workspace."""
-    chosen_k: int | str = "auto" if k == "auto" else _parse_k(k)
+    chosen_k, k_range = parse_k(k)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
@@ -62,17 +88,29 @@ def segment(
             services(ctx),
             file,
             k=chosen_k,
+            k_range=k_range,
             algorithm=algorithm,
+            method=method,
             id_column=id_column,
             transactions=transactions,
+            customer_column=customer_column,
+            date_column=date_column,
+            amount_column=amount_column,
+            quantity_column=quantity_column,
+            dictionary=dictionary,
             sheet=sheet,
             random_state=seed,
             progress=lambda stage, fraction: bar.update(
                 task, description=stage, completed=fraction
             ),
         )
+    for note in run.notes:
+        console.print(note, highlight=False)
     for warning in run.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    reason = run.result.k_selection.get("reason")
+    if reason:
+        console.print(f"Number of segments: {escape(str(reason))}", highlight=False)
     _print_segments(run.segmentation_id, ctx)
     console.print(
         f"Saved segmentation {run.segmentation_id} ({run.result.algorithm}, k={run.result.k}). "
@@ -140,8 +178,17 @@ def _short(criterion: str) -> str:
     return _SHORT.get(criterion, criterion[:2])
 
 
-def _parse_k(value: str) -> int:
+def parse_k(value: str) -> tuple[int | str, tuple[int, int]]:
+    """``--k``: ``auto`` (the default range), ``N``, or ``LOW-HIGH`` (auto within it)."""
+    text = value.strip().lower()
+    if text == "auto":
+        return "auto", DEFAULT_K_RANGE
+    low, dash, high = text.partition("-")
     try:
-        return int(value)
+        if dash:
+            return "auto", (int(low), int(high))
+        return int(text), DEFAULT_K_RANGE
     except ValueError:
-        raise typer.BadParameter(f"--k must be 'auto' or a whole number, not {value!r}") from None
+        raise typer.BadParameter(
+            f"--k must be 'auto', a whole number or a range such as 3-6, not {value!r}"
+        ) from None

@@ -31,8 +31,7 @@ from persona.models import Persona
 from persona.privacy import scrub_text
 from persona.repos.interviews import Source
 from persona.safe_text import strip_invisible
-from persona.text import clip
-from persona.text import humanise as _humanise
+from persona.text import clip, feature_words
 from prompts import render
 from segments.facts import Statistic, slug
 
@@ -125,7 +124,7 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
     if q1 is not None and q3 is not None:
         lines.append(("age of the middle half", f"{format_value(q1)} to {format_value(q3)}"))
     for trait in segment_traits(facts)[:MAX_TRAITS]:
-        feature = _humanise(trait.feature)
+        feature = feature_words(facts.facts, trait.feature)
         if trait.statistic == "vs_base":
             median = value("median", trait.feature)
             if median is not None:

@@ -22,6 +22,7 @@ from segments.profile import stored_facts
 __all__ = [
     "SavedModel",
     "StoredSegment",
+    "data_dictionary",
     "get_segment",
     "insert_dataset",
     "insert_labels",
@@ -140,11 +141,17 @@ def insert_segmentation(
     result: Mapping[str, Any],
     model_state: Mapping[str, Any],
     created_at: str,
+    dictionary: Mapping[str, Any] | None = None,
 ) -> int:
-    """Record one segmentation run with its summary and its model state; returns its id."""
+    """Record one segmentation run with its summary, model state and data dictionary.
+
+    ``dictionary`` is :meth:`segments.DataDictionary.to_dict` (``None``: none given).
+    Returns the new segmentation's id.
+    """
     cursor = db.execute(
         "INSERT INTO segmentations (project_id, dataset_id, algorithm, k, params_json, "
-        "result_json, model_state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "result_json, model_state, created_at, dictionary_json) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             project_id,
             dataset_id,
@@ -154,6 +161,7 @@ def insert_segmentation(
             json.dumps(dict(result), ensure_ascii=False, default=str),
             dumps(dict(model_state)),
             created_at,
+            None if dictionary is None else dumps(dict(dictionary)),
         ),
     )
     assert cursor.lastrowid is not None
@@ -224,6 +232,21 @@ def get_segment(store: Store, segment_id: int) -> StoredSegment:
     if row is None:
         raise NotFoundError("segment", segment_id, hint="See `persona segments show`.")
     return segment_from_row(row)
+
+
+def data_dictionary(store: Store, segmentation_id: int) -> dict[str, Any] | None:
+    """The data dictionary a segmentation was made with (``None``: none was given).
+
+    Raises:
+        NotFoundError: no segmentation has that id.
+    """
+    row = store.query_one(
+        "SELECT dictionary_json FROM segmentations WHERE id = ?", (segmentation_id,)
+    )
+    if row is None:
+        raise NotFoundError("segmentation", segmentation_id)
+    text = row["dictionary_json"]
+    return None if text is None else dict(json.loads(text))
 
 
 def saved_model(store: Store, segmentation_id: int) -> SavedModel:

@@ -8,14 +8,6 @@ from pathlib import Path
 import pytest
 
 from persona.cli import main
-from tests.support.real_data import cdnow_log
-
-
-@pytest.fixture
-def cdnow_csv(tmp_path: Path) -> Path:
-    path = tmp_path / "cdnow.csv"
-    cdnow_log().to_csv(path, index=False)
-    return path
 
 
 def test_clv_json_has_the_parameters_and_the_holdout(

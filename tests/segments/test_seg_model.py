@@ -40,8 +40,9 @@ def test_init_stores_arguments_verbatim_and_params_round_trip() -> None:
     params = model.get_params()
     assert params["roles"] is roles and params["k_range"] == (2, 5)
     assert params == {
-        "k": 3, "algorithm": "gmm", "id_column": None, "roles": roles,
-        "min_segment_size": 20, "random_state": 7, "k_range": (2, 5), "bootstrap": 20,
+        "k": 3, "algorithm": "gmm", "method": "cluster", "id_column": None, "roles": roles,
+        "dictionary": None, "min_segment_size": 20, "random_state": 7, "k_range": (2, 5),
+        "bootstrap": 20,
     }  # fmt: skip
     assert model.set_params(k=4, bootstrap=0) is model and model.k == 4
     copy = clone(model)
