@@ -117,32 +117,47 @@ def _share_alerts(
     return out
 
 
+def _passes(row: FeatureDrift, thresholds: Thresholds) -> bool:
+    if row.psi < thresholds.psi or row.p_value >= thresholds.p_value:
+        return False
+    return row.segment is None or min(row.n_reference, row.n_current) >= (
+        thresholds.min_segment_size
+    )
+
+
 def _drift_alerts(
     labels: Mapping[int, str],
     drift: Sequence[FeatureDrift],
     words: Mapping[str, str],
     thresholds: Thresholds,
 ) -> list[Alert]:
+    """One alert per drifted feature: across all customers, else in its worst segment."""
     out = []
-    for row in drift:
-        if row.psi < thresholds.psi or row.p_value >= thresholds.p_value:
+    features = list(dict.fromkeys(row.feature for row in drift))
+    for feature in features:
+        rows = [r for r in drift if r.feature == feature and _passes(r, thresholds)]
+        if not rows:
             continue
-        if row.segment is not None and min(row.n_reference, row.n_current) < (
-            thresholds.min_segment_size
-        ):
+        overall = next((r for r in rows if r.segment is None), None)
+        within = sorted((r for r in rows if r.segment is not None), key=lambda r: -r.psi)
+        name = words.get(feature, feature)
+        if overall is not None:
+            band = "significantly" if overall.band == "significant" else "moderately"
+            text = f"{name} drifted {band} across all customers (PSI {overall.psi:.2f})"
+            if within:
+                text += f"; most in {labels.get(within[0].segment or 0, within[0].segment)}"
+                text += f" (PSI {within[0].psi:.2f}, {len(within)} segment(s) in all)"
+            out.append(Alert("drift", text, overall.psi / thresholds.psi, None, feature))
             continue
-        feature = words.get(row.feature, row.feature)
-        where = "" if row.segment is None else f" in {labels.get(row.segment, row.segment)}"
-        band = "significantly" if row.band == "significant" else "moderately"
+        worst = within[0]
+        band = "significantly" if worst.band == "significant" else "moderately"
+        where = labels.get(worst.segment or 0, f"segment {worst.segment}")
+        text = f"{name} drifted {band} in {where} (PSI {worst.psi:.2f})"
+        if len(within) > 1:
+            text += f" and in {len(within) - 1} other segment(s)"
+        # A drift within one segment ranks a little below the same PSI across all customers.
         out.append(
-            Alert(
-                kind="drift" if row.segment is None else "segment_drift",
-                text=f"{feature} drifted {band}{where} (PSI {row.psi:.2f})",
-                # A drift across all customers outranks the same PSI in one segment.
-                severity=row.psi / thresholds.psi * (1.0 if row.segment is None else 0.9),
-                segment=row.segment,
-                feature=row.feature,
-            )
+            Alert("segment_drift", text, 0.9 * worst.psi / thresholds.psi, worst.segment, feature)
         )
     return out
 
