@@ -41,7 +41,9 @@ def _matrix(report, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in counts.index:
         label = str(row) if isinstance(row, str) else f"{row} {report.labels.get(row, '')}"
-        lines.append(f"| {label[:50]} | " + " | ".join(f"{int(v):,}" for v in counts.loc[row]) + " |")
+        lines.append(
+            f"| {label[:50]} | " + " | ".join(f"{int(v):,}" for v in counts.loc[row]) + " |"
+        )
     lines.append("")
 
 
@@ -78,7 +80,8 @@ def _planted(home: Path, lines: list[str], seeds: int) -> None:
         f"{PLANTED_GROWTH[2]:.0%} of {PLANTED_GROWTH[0]} lapse into {PLANTED_GROWTH[1]} "
         f"(segment {grown}); {PLANTED_DRIFT[0]} +{PLANTED_DRIFT[1]}; 2 % leave, 3 % arrive.",
         "",
-        f"* growth of segment {grown} among the top 3 alerts: **{'yes' if growth_found else 'no'}**",
+        f"* growth of segment {grown} among the top 3 alerts: "
+        f"**{'yes' if growth_found else 'no'}**",
         f"* drift of {PLANTED_DRIFT[0]} among the top 3 alerts: "
         f"**{'yes' if drift_found else 'no'}**",
         f"* customers: {report.customers}",

@@ -100,10 +100,10 @@ def refreshed_persona(
     warnings = [w for w in persona.warnings if not w.startswith("Since snapshot")]
     for field, item in persona.items():
         for evidence in item.evidence:
-            move = material.get(evidence.stat or "")
-            if evidence.kind == "stat" and move is not None:
+            cited = material.get(evidence.stat or "")
+            if evidence.kind == "stat" and cited is not None:
                 warnings.append(
-                    f"Since {snapshot}, {move.label} moved from {move.before} to {move.after}; "
+                    f"Since {snapshot}, {cited.label} moved from {cited.before} to {cited.after}; "
                     f"the {field.replace('_', ' ')} item citing it was written with the old "
                     "value (regenerate to rewrite it)."
                 )

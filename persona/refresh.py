@@ -226,7 +226,7 @@ def refresh(
         min_segment_size=services.settings.min_segment_size, describe=words.describe,
     )  # fmt: skip
     previous, shares_before, confidence_before = _previous(services, segmentation_id)
-    migration = migration_matrix(previous, measures.labels)
+    migration = migration_matrix(previous, measures.labels, segments=sorted(stored))
     checks.check_overlap(migration.in_both, len(previous), path.name)
     report("Measuring drift", 0.6)
     drift = drift_table(BucketCounts.from_dict(baseline.counts), measures.counts)
@@ -260,7 +260,9 @@ def refresh(
             created_at=utc_now(),
         )  # fmt: skip
         repo.insert_snapshot_labels(
-            db, snapshot_id, zip(measures.labels.index.map(str), measures.labels.tolist())
+            db,
+            snapshot_id,
+            zip(measures.labels.index.map(str), measures.labels.tolist(), strict=True),
         )
         updates = _update_personas(
             services, stored, measures, f"snapshot #{snapshot_id} ({path.name})", snapshot_id

@@ -88,9 +88,7 @@ def _share_alerts(
         else:
             left = counts.loc[segment] if segment in counts.index else None
             flows = {} if left is None else left.drop(segment, errors="ignore").to_dict()
-        moved_in = (
-            int(counts[segment].sum()) if segment in counts.columns else 0
-        )
+        moved_in = int(counts[segment].sum()) if segment in counts.columns else 0
         moved_out = int(counts.loc[segment].sum()) if segment in counts.index else 0
         net = moved_in - moved_out
         detail = f"{net:+,} customers"
@@ -226,14 +224,14 @@ def refit_advice(
     reasons = [
         f"{words.get(row.feature, row.feature)} drifted across all customers (PSI {row.psi:.2f})"
         for row in sorted(drift, key=lambda r: -r.psi)
-        if row.segment is None and row.psi >= thresholds.refit_psi
+        if row.segment is None
+        and row.psi >= thresholds.refit_psi
         and row.p_value < thresholds.p_value
     ]
     if confidence_before is not None and confidence_after is not None:
         drop = confidence_before - confidence_after
         if drop >= thresholds.refit_confidence_drop:
             reasons.append(
-                f"assignment confidence fell from {confidence_before:.2f} to "
-                f"{confidence_after:.2f}"
+                f"assignment confidence fell from {confidence_before:.2f} to {confidence_after:.2f}"
             )
     return reasons

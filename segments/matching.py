@@ -1,4 +1,4 @@
-"""Match the segments of two segmentations of the same customers: kept, split, merged, new, vanished.
+"""Match two segmentations of the same customers: kept, split, merged, new, vanished.
 
 After a re-fit, :func:`match_segments` links an old segment to a new one when they
 share members: the old one went mostly to the new one (``overlap / old size ≥
@@ -138,9 +138,7 @@ def _pair_by_distance(
     """Turn a vanished and a new segment with nearly the same centre into one *kept*."""
     vanished = [m.old[0] for m in matches if m.transition == "vanished"]
     fresh = [m.new[0] for m in matches if m.transition == "new"]
-    pairs = sorted(
-        (distance[(o, n)], o, n) for o in vanished for n in fresh if (o, n) in distance
-    )
+    pairs = sorted((distance[(o, n)], o, n) for o in vanished for n in fresh if (o, n) in distance)
     used_old: set[int] = set()
     used_new: set[int] = set()
     kept = []

@@ -86,9 +86,15 @@ def _positions(side: pd.Series, keys: np.ndarray) -> np.ndarray:
 
 
 def migration_matrix(
-    old: pd.Series, new: pd.Series, value: pd.Series | None = None
+    old: pd.Series,
+    new: pd.Series,
+    value: pd.Series | None = None,
+    *,
+    segments: list[int] | None = None,
 ) -> Migration:
     """The migration matrix of two ``customer id → segment number`` series.
+
+    ``segments``: every segment number to show as a row and a column, even if empty.
 
     Ids are compared as text (``1`` and ``"1"`` are the same customer). ``value`` is
     a ``customer id → value`` series; customers without a value count as 0.
@@ -103,8 +109,9 @@ def migration_matrix(
             repeated = series.index[series.index.duplicated()][:5].tolist()
             raise ValueError(f"the {name} snapshot repeats customer ids: {repeated}")
     joined = pd.concat([before.rename("old"), after.rename("new")], axis=1, join="outer")
-    old_keys = np.unique(before.to_numpy(dtype="int64"))
-    new_keys = np.unique(after.to_numpy(dtype="int64"))
+    extra = np.asarray(segments or [], dtype="int64")
+    old_keys = np.union1d(np.unique(before.to_numpy(dtype="int64")), extra)
+    new_keys = np.union1d(np.unique(after.to_numpy(dtype="int64")), extra)
     # Positions in the matrix: a missing side is the last row (new) / column (gone).
     rows = _positions(joined["old"], old_keys)
     columns = _positions(joined["new"], new_keys)

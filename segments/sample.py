@@ -417,10 +417,10 @@ def make_snapshot(
     if change:
         source, target, share = PLANTED_GROWTH
         movers = np.flatnonzero(truth == index[source])
-        moved = rng.choice(movers, size=int(round(share * len(movers))), replace=False)
+        moved = rng.choice(movers, size=round(share * len(movers)), replace=False)
         truth = truth.copy()
         truth[moved] = index[target]
-        arrivals = int(round(0.03 * n))
+        arrivals = round(0.03 * n)
         truth = np.concatenate([truth, rng.choice(truth, size=arrivals)])
     frame, truth_names = make_customers(
         len(truth), [random_state, snapshot_state], segments_of=truth
@@ -428,7 +428,7 @@ def make_snapshot(
     if change:
         column, rise = PLANTED_DRIFT
         frame[column] = np.round(np.clip(frame[column] + rise, 0.0, 1.0), 3)
-        leaving = rng.choice(n, size=int(round(0.02 * n)), replace=False)
+        leaving = rng.choice(n, size=round(0.02 * n), replace=False)
         keep = np.ones(len(frame), dtype=bool)
         keep[leaving] = False
         frame, truth_names = frame[keep].reset_index(drop=True), truth_names[keep]

@@ -30,8 +30,8 @@ __all__ = [
     "insert_segmentation",
     "latest_segmentation_id",
     "list_segments",
-    "saved_model",
     "result_summary",
+    "saved_model",
     "segment_from_row",
 ]
 
