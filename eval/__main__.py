@@ -22,6 +22,7 @@ ORDER = [
     "segments",
     "real_segments",
     "value",
+    "drift",
     "retrieval",
     "privacy",
     "personas",

@@ -72,6 +72,12 @@ class Settings:
     embeddings_model: str = "text-embedding-3-small"
     min_segment_size: int = 20
     max_upload_mb: int = 200
+    alert_share_points: float = 3.0
+    """A refresh alerts when a segment's share moves by this many percentage points."""
+    alert_psi: float = 0.2
+    """…or a feature's PSI reaches this (overall or within a segment)."""
+    refit_psi: float = 0.25
+    """…and advises a re-fit when a feature's PSI across all customers reaches this."""
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: tuple[str, str] | None = field(default=None, repr=False)
@@ -132,6 +138,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         embeddings_model=get.text("PERSONA_EMBEDDINGS_MODEL") or "text-embedding-3-small",
         min_segment_size=int(get.number("PERSONA_MIN_SEGMENT_SIZE", 20, 2, 10**9, integer=True)),
         max_upload_mb=int(get.number("PERSONA_MAX_UPLOAD_MB", 200, 1, 100_000, integer=True)),
+        alert_share_points=get.number("PERSONA_ALERT_SHARE_POINTS", 3.0, 0.1, 100.0),
+        alert_psi=get.number("PERSONA_ALERT_PSI", 0.2, 0.01, 10.0),
+        refit_psi=get.number("PERSONA_REFIT_PSI", 0.25, 0.01, 10.0),
         ui_host=get.text("PERSONA_UI_HOST") or "127.0.0.1",
         ui_port=int(get.number("PERSONA_UI_PORT", 7860, 1, 65535, integer=True)),
         ui_auth=get.auth("PERSONA_UI_AUTH"),

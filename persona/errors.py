@@ -18,6 +18,7 @@ messages, in exactly one place each.
     ├── KnowledgeError                    documents and the Chroma index
     │   ├── DocumentError (ValueError)    one file cannot be ingested
     │   └── IndexMismatchError            index built with another embedding model
+    ├── SnapshotError (ValueError)        a newer table does not fit the segmentation
     ├── PrivacyError                      a request would expose personal data
     ├── GroundingError                    a persona/answer contradicts its facts
     └── ExportError                       an export could not be written
@@ -48,6 +49,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "SnapshotError",
     "StoreError",
 ]
 
@@ -142,6 +144,10 @@ class DocumentError(KnowledgeError, ValueError):
 
 class IndexMismatchError(KnowledgeError):
     """The Chroma index was built with a different embedding model."""
+
+
+class SnapshotError(PersonaError, ValueError):
+    """A newer snapshot of the customers does not fit the segmentation it refreshes."""
 
 
 class PrivacyError(PersonaError):

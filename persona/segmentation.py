@@ -24,6 +24,7 @@ from persona.repos import segmentations as repo
 from persona.repos.identifiers import project_salt, record_identifiers
 from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
+from persona.snapshots import SnapshotSource, baseline_of, insert_baseline
 from persona.store import utc_now
 
 __all__ = [
@@ -142,8 +143,13 @@ def run_segmentation(
     report("Saving", 0.95)
     warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
+    read_as = SnapshotSource(
+        "log" if log else "table",
+        [str(c) for c in loaded.frame.columns],
+        None if log is None else log.options(),
+    )
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known, words
+        services, path, frame, result, warnings, algorithm, k, known, words, read_as
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -208,6 +214,7 @@ def _save(
     k: int | str,
     known: list[tuple[str, int, int]],
     words: segments.DataDictionary,
+    read_as: SnapshotSource,
 ) -> tuple[int, int, int]:
     digest = _sha256(path)
     project_id = services.project_id
@@ -220,6 +227,8 @@ def _save(
     labels = [(str(customer), int(segment)) for customer, segment in result.labels.items()]
     # What assigning new customers needs, as versioned data (no pickle: see segments.state).
     state = result.model_state()
+    # The segmentation's own table is the reference every later snapshot is compared with.
+    baseline = baseline_of(frame, result)
     with services.store.transaction() as db:
         dataset_id = repo.insert_dataset(
             db,
@@ -256,6 +265,10 @@ def _save(
                 profile=data,
             )
         repo.insert_labels(db, segmentation_id, labels)
+        insert_baseline(
+            db, project_id, segmentation_id, baseline, source=path.name, sha256=digest,
+            taken_at=str(frame.attrs.get("as_of") or now[:10]), read_as=read_as, created_at=now,
+        )  # fmt: skip
         added = record_identifiers(db, project_id, known)
     return dataset_id, segmentation_id, added
 

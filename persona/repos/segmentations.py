@@ -30,6 +30,7 @@ __all__ = [
     "insert_segmentation",
     "latest_segmentation_id",
     "list_segments",
+    "result_summary",
     "saved_model",
     "segment_from_row",
 ]
@@ -276,3 +277,15 @@ def saved_model(store: Store, segmentation_id: int) -> SavedModel:
         assignment_accuracy=float(summary.get("assignment_accuracy") or 0.0),
         segment_labels=labels,
     )
+
+
+def result_summary(store: Store, segmentation_id: int) -> dict[str, Any]:
+    """The stored :meth:`segments.SegmentationResult.to_dict` of a segmentation.
+
+    Raises:
+        NotFoundError: no segmentation has that id.
+    """
+    row = store.query_one("SELECT result_json FROM segmentations WHERE id = ?", (segmentation_id,))
+    if row is None:
+        raise NotFoundError("segmentation", segmentation_id)
+    return dict(json.loads(row["result_json"] or "{}"))
