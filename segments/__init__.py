@@ -45,7 +45,7 @@ from segments.export import (
     write_labels_csv,
 )
 from segments.facts import Fact, fact_name
-from segments.fit import DEFAULT_K_RANGE, METHODS
+from segments.fit import DEFAULT_K_RANGE, METHODS, parse_k
 from segments.load import LoadedTable, read_table
 from segments.logs import LogColumns, log_columns, recognise_log
 from segments.model import SegmentModel, fit_segments
@@ -85,6 +85,7 @@ __all__ = [
     "infer_roles",
     "load_model",
     "log_columns",
+    "parse_k",
     "profile_figure",
     "read_dictionary",
     "read_table",

@@ -51,7 +51,7 @@ from segments.rfm import rfm_segments
 from segments.roles import channel_columns, infer_roles, outcome_columns, type_role
 from segments.rules import RuleSet, find_rules
 
-__all__ = ["fit_result"]
+__all__ = ["fit_result", "parse_k"]
 
 Progress = Callable[[str, float], None]
 
@@ -60,6 +60,27 @@ Progress = Callable[[str, float], None]
 DEFAULT_K_RANGE = (3, 8)
 METHODS = ("cluster", "rfm")
 _RFM_NEEDS = ("recency_days", "frequency", "monetary")
+
+
+def parse_k(text: str) -> tuple[int | str, tuple[int, int]]:
+    """``auto`` (the default range), ``N``, or ``LOW-HIGH`` (auto within it) → ``(k, range)``.
+
+    Raises ``ValueError`` with a message for people on anything else.
+    """
+    value = (text or "auto").strip().lower()
+    if value == "auto":
+        return "auto", DEFAULT_K_RANGE
+    low, dash, high = value.partition("-")
+    try:
+        if dash:
+            return "auto", (int(low), int(high))
+        return int(value), DEFAULT_K_RANGE
+    except ValueError:
+        raise ValueError(
+            f"k must be 'auto', a whole number or a range such as 3-6, not {text!r}"
+        ) from None
+
+
 ASSIGN_SAMPLE = 20_000
 ENCODE_SAMPLE = 200_000
 METRIC_SAMPLE = 100_000

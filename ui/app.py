@@ -1,8 +1,10 @@
 """The Gradio app: one tab per step of the flow, a project selector, safe launch options.
 
 ``build_app`` lays out the screens (each module in :mod:`ui` builds one);
-``launch`` serves it with the product's defaults: loopback address, no share
-link, upload cap, bounded queue, optional password, no tracebacks, the
+``launch`` serves it with the product's defaults: loopback address (beyond it
+only with a login, :mod:`ui.security`), five public API endpoints
+(:mod:`ui.api`) and every screen handler private, no share link, upload cap,
+bounded queue, no tracebacks, the
 workspace blocked from Gradio's file server, and a Content-Security-Policy that
 keeps the page from fetching anything that is not served by the app itself.
 """
@@ -17,6 +19,7 @@ from gradio.components import Component
 
 # `import ui.x as x`, not `from ui import x`: the latter runs ui/__init__, which imports
 # this module (an import cycle).
+import ui.api as api
 import ui.data as data
 import ui.documents as documents
 import ui.interview as interview
@@ -28,6 +31,7 @@ from persona.llm import capabilities
 from persona.services import Services
 from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text
 from ui.screen import Screen
+from ui.security import check_exposure, keep_handlers_private
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -107,6 +111,8 @@ def build_app(services: Services) -> gr.Blocks:
     with gr.Blocks(
         title="Persona Studio", analytics_enabled=False, delete_cache=DELETE_CACHE
     ) as app:
+        # First, so that no screen handler takes one of the public names.
+        public = api.build_api(ws)
         with gr.Row(equal_height=True):
             gr.Markdown(
                 "## Persona Studio\nSegment your customers, ground personas in your documents, "
@@ -168,6 +174,7 @@ def build_app(services: Services) -> gr.Blocks:
         project.input(list_projects, [project], [project]).then(
             refresh_all, refresh_inputs, refresh_outputs
         )
+    keep_handlers_private(app, public)
     return app
 
 
@@ -221,6 +228,7 @@ def launch(
     the running app, whose ``local_url`` says where it listens.
     """
     settings = services.settings
+    check_exposure(settings)
     app = build_app(services)
     app.queue(
         default_concurrency_limit=queue_concurrency(_model_or_none(services), settings),

@@ -35,6 +35,7 @@ from persona.render import Markup, render_html
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
 from persona.text import synthetic_label
+from ui.security import UploadVault
 
 __all__ = [
     "GENERIC_MESSAGE",
@@ -252,7 +253,8 @@ class Workspace:
     Every project shares the chat model the app was launched with (a scripted
     model in tests, the embedded model otherwise), so switching projects does
     not load a model again. Downloads are written to a private temporary
-    folder, never into the workspace (which is blocked from the file server).
+    folder, never into the workspace (which is blocked from the file server);
+    uploads are moved out of Gradio's cache into another (:attr:`uploads`).
     """
 
     def __init__(self, services: Services) -> None:
@@ -262,6 +264,10 @@ class Workspace:
         self.downloads = Path(tempfile.mkdtemp(prefix="persona-ui-"))
         # Downloads can hold customer IDs (the labels CSV): gone when the app exits.
         atexit.register(shutil.rmtree, self.downloads, ignore_errors=True)
+        private = Path(tempfile.mkdtemp(prefix="persona-uploads-"))
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
+        self.uploads = UploadVault(private)
+        """Uploaded files, moved out of Gradio's cache as soon as a screen reads them."""
 
     @property
     def default_project(self) -> str:

@@ -109,6 +109,12 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
     )
 
 
+def _claimed(ws: Workspace, path: str | None) -> str | None:
+    """The private copy of an upload (moved out of Gradio's cache on first sight)."""
+    kept = ws.uploads.claim(path)
+    return None if kept is None else str(kept)
+
+
 def log_pickers(frame: pd.DataFrame | None, roles: dict[str, str]) -> list[dict[str, Any]]:
     """Updates for the log checkbox and its customer, date, amount and quantity pickers.
 
@@ -310,7 +316,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
 
     @boundary
     def on_upload(project_name: str, path: str | None) -> tuple[Any, ...]:
-        return preview_table(ws, project_name, path)
+        return preview_table(ws, project_name, _claimed(ws, path))
 
     @boundary
     def on_run(
@@ -333,7 +339,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         return find_segments(
             ws,
             project_name,
-            path,
+            _claimed(ws, path),
             k_value,
             algorithm_value,
             id_value,
@@ -341,7 +347,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             progress,
             log,
             method=METHODS.get(method_value, "cluster"),
-            dictionary=dictionary_path,
+            dictionary=_claimed(ws, dictionary_path),
         )
 
     @boundary

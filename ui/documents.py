@@ -7,7 +7,6 @@ own HTML, with where each chunk came from.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -139,12 +138,13 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         if not paths:
             raise gr.Error("Choose one or more documents first.", print_exception=False)
         services = ws.services(project_name)
-        reports = add_documents(
-            services.store,
-            services.settings,
-            [Path(p) for p in paths],
-            progress=progress_callback(progress),
-        )
+        kept = ws.uploads.claim_all(paths)
+        try:
+            reports = add_documents(
+                services.store, services.settings, kept, progress=progress_callback(progress)
+            )
+        finally:
+            ws.uploads.discard(kept)  # the text is in the workspace now; the file may hold PII
         return (ingest_summary(reports), *listing(project_name), None)
 
     @boundary

@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import segments
 from persona.cli._app import app, console, services
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
-from segments import DEFAULT_K_RANGE
 
 segments_app = typer.Typer(help="Inspect segments and assign new customers.", no_args_is_help=True)
 app.add_typer(segments_app, name="segments")
@@ -180,15 +180,7 @@ def _short(criterion: str) -> str:
 
 def parse_k(value: str) -> tuple[int | str, tuple[int, int]]:
     """``--k``: ``auto`` (the default range), ``N``, or ``LOW-HIGH`` (auto within it)."""
-    text = value.strip().lower()
-    if text == "auto":
-        return "auto", DEFAULT_K_RANGE
-    low, dash, high = text.partition("-")
     try:
-        if dash:
-            return "auto", (int(low), int(high))
-        return int(text), DEFAULT_K_RANGE
-    except ValueError:
-        raise typer.BadParameter(
-            f"--k must be 'auto', a whole number or a range such as 3-6, not {value!r}"
-        ) from None
+        return segments.parse_k(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"--{error}") from None
