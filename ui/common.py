@@ -317,13 +317,17 @@ class Workspace:
         names.add(self.default_project)
         return sorted(names)
 
-    def services(self, project: str | None) -> Services:
-        """The services of ``project`` (the launch project when empty)."""
-        name = (project or "").strip() or self.default_project
-        if not _PROJECT_NAME.match(name):
+    def check_name(self, project: str) -> None:
+        """Raise a message for people unless ``project`` is fit for a folder and a URL."""
+        if not _PROJECT_NAME.match(project):
             raise gr.Error(
                 "A project name is 1-64 letters, digits, '-', '_' or '.'.", print_exception=False
             )
+
+    def services(self, project: str | None) -> Services:
+        """The services of ``project`` (the launch project when empty)."""
+        name = (project or "").strip() or self.default_project
+        self.check_name(name)
         with self._lock:
             found = self._by_project.get(name)
             if found is None:

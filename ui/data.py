@@ -71,7 +71,7 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
     loaded = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
     frame = loaded.frame
     roles = segments.infer_roles(frame)
-    head = frame.head(PREVIEW_ROWS).astype("string").fillna("")
+    head = _readable(frame.head(PREVIEW_ROWS))
     for column, role in roles.items():
         # The preview is for checking the columns, not for reading people's details.
         if role == "personal":
@@ -102,6 +102,17 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
         ),
         *pickers,
     )
+
+
+def _readable(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as text for people: floats without binary noise (14.891, not 14.890999…)."""
+    shown = rows.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(
+                lambda v: "" if pd.isna(v) else f"{v:.4f}".rstrip("0").rstrip(".")
+            )
+    return shown.astype("string").fillna("")
 
 
 def rejected_upload(name: str, message: str) -> tuple[Any, ...]:

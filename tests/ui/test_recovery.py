@@ -7,6 +7,7 @@ good table in the same page, without a reload.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from persona.config import Settings
 from persona.services import Services
 from tests.ui.conftest import Recorder, serve
-from tests.ui.helpers import shoot, toasts, wait_for_text
+from tests.ui.helpers import click_tab, shoot, toasts, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -76,3 +77,19 @@ def test_a_rejected_upload_leaves_the_data_screen_usable(
         page.wait_for_selector("#scorecard-table", timeout=120_000)
         assert not recorder.page_errors
     assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"
+
+
+def test_the_page_shows_no_internal_names_or_stray_marks(
+    tmp_path: Path, open_page: Callable[..., tuple[Any, Recorder]]
+) -> None:
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    with serve(services) as url:
+        page, _recorder = open_page(url)
+        assert page.locator("footer").inner_text().replace("Settings", "").strip() == ""
+        click_tab(page, "interview")
+        assert page.locator("#interview-question").get_by_text("Your question").count() == 1
+        click_tab(page, "data")
+        _upload(page, SAMPLE / "customers.csv")
+        preview = wait_for_text(page, "data-preview", r"\d")
+        # Floats for people: no binary noise such as 14.890999999999998.
+        assert not re.search(r"\d\.\d{6,}", preview), preview
