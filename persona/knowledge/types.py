@@ -98,13 +98,13 @@ class IngestReport:
 REMOVAL_LABELS: dict[str, str] = {
     "comments": "comments",
     "hidden_elements": "hidden page elements",
-    "white_text": "white-on-white text",
-    "zero_size_text": "zero-size text",
-    "pdf_invisible_text": "invisible PDF text",
+    "white_text": "white-on-white passages",
+    "zero_size_text": "zero-size passages",
+    "pdf_invisible_text": "invisible PDF passages",
     "pdf_metadata_fields": "PDF metadata fields",
-    "docx_hidden_runs": "hidden Word text",
+    "docx_hidden_runs": "hidden Word passages",
     "invisible_chars": "invisible characters",
-    "instructions_to_ai": "instructions to the AI",
+    "instructions_to_ai": "AI-addressed instructions",
     "markdown_images": "embedded images",
     "email": "e-mail addresses",
     "iban": "IBANs",
@@ -115,13 +115,23 @@ REMOVAL_LABELS: dict[str, str] = {
 
 
 def describe_removals(counts: dict[str, int], *, empty: str = "none") -> str:
-    """``{"pdf_metadata_fields": 4, "email": 1}`` → ``"4 PDF metadata fields, 1 e-mail addresses"``.
+    """``{"pdf_metadata_fields": 4, "email": 1}`` → ``"1 e-mail address, 4 PDF metadata fields"``.
 
     Kinds without a label are spelled with spaces; zero counts are left out.
     """
-    parts = [
-        f"{n} {REMOVAL_LABELS.get(kind, kind.replace('_', ' '))}"
-        for kind, n in sorted(counts.items())
-        if n
-    ]
+    parts = []
+    for kind, n in sorted(counts.items()):
+        if n:
+            label = REMOVAL_LABELS.get(kind, kind.replace("_", " "))
+            parts.append(f"{n} {_singular(label) if n == 1 else label}")
     return ", ".join(parts) or empty
+
+
+def _singular(label: str) -> str:
+    words = label.split(" ")
+    last = words[-1]
+    if last.endswith("sses"):
+        words[-1] = last[:-2]
+    elif last.endswith("s") and not last.endswith("ss"):
+        words[-1] = last[:-1]
+    return " ".join(words)
