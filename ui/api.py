@@ -31,7 +31,7 @@ from persona.interview import ask, start_interview
 from persona.personas import list_personas
 from persona.segmentation import run_segmentation
 from persona.text import synthetic_label
-from ui.common import Workspace, boundary
+from ui.common import Workspace, raising_boundary
 
 __all__ = ["PUBLIC_ENDPOINTS", "build_api"]
 
@@ -61,12 +61,12 @@ def build_api(ws: Workspace) -> dict[str, Callable[..., Any]]:
     :func:`ui.security.keep_handlers_private`).
     """
 
-    @boundary
+    @raising_boundary
     def list_projects() -> list[str]:
         """The projects of this workspace."""
         return ws.projects()
 
-    @boundary
+    @raising_boundary
     def segment(
         project: str,
         table: dict[str, Any],
@@ -101,7 +101,7 @@ def build_api(ws: Workspace) -> dict[str, Callable[..., Any]]:
             "notes": [*run.notes, *run.warnings],
         }
 
-    @boundary
+    @raising_boundary
     def personas(project: str) -> list[dict[str, Any]]:
         """The project's personas (current versions): id, name, segment, verdict."""
         services = ws.services(project)
@@ -118,7 +118,7 @@ def build_api(ws: Workspace) -> dict[str, Callable[..., Any]]:
             for p in list_personas(services)
         ]
 
-    @boundary
+    @raising_boundary
     def generate(project: str, segments: list[int] | None = None) -> list[dict[str, Any]]:
         """Generate one persona per segment (or for the segments numbered in ``segments``)."""
         services = ws.services(project)
@@ -135,7 +135,7 @@ def build_api(ws: Workspace) -> dict[str, Callable[..., Any]]:
             for r in results
         ]
 
-    @boundary
+    @raising_boundary
     def ask_persona(
         project: str, persona_id: int, question: str, interview_id: int | None = None
     ) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from persona.config import Settings
 from persona.errors import ProviderError
 from persona.llm import capabilities
 from persona.services import Services
-from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text
+from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text, md_text
 from ui.screen import Screen
 from ui.security import check_exposure, keep_handlers_private
 
@@ -102,6 +102,8 @@ CSS = """
   text-align: left; }
 .ps-legend { margin-top: 10px; }
 .ps-answer { white-space: pre-wrap; }
+/* Gradio's footer separates links we do not show (API, "built with"): no stray "·". */
+footer .divider { display: none; }
 """
 
 
@@ -129,6 +131,14 @@ def build_app(services: Services) -> gr.Blocks:
                 min_width=260,
                 elem_id="project",
             )
+        with gr.Row(visible=False, elem_id="project-confirm") as confirm_row:
+            confirm_text = gr.Markdown()
+            create = gr.Button(
+                "Create project", variant="primary", scale=0, elem_id="project-create"
+            )
+            cancel = gr.Button("Cancel", scale=0, elem_id="project-cancel")
+        current_project = gr.State(ws.default_project)
+        pending = gr.State("")
         gr.HTML(f'<div class="ps-banner">{html_text(SYNTHETIC_NOTICE)}</div>')
         screens: list[tuple[gr.Tab, Screen]] = []
         with gr.Tabs():
@@ -165,15 +175,38 @@ def build_app(services: Services) -> gr.Blocks:
 
         @boundary
         def list_projects(current: str) -> Any:
-            ws.services(current)  # validates the name and creates the project on first use
-            return gr.update(choices=ws.projects(), value=current)
+            return _select(current)
 
-        app.load(list_projects, [project], [project]).then(
+        def _select(name: str) -> tuple[Any, str]:
+            ws.services(name)  # validates the name and creates the project on first use
+            return gr.update(choices=ws.projects(), value=name), name
+
+        @boundary
+        def on_project(chosen: str, previous: str) -> tuple[Any, ...]:
+            name = (chosen or "").strip() or previous
+            if name in ws.projects():
+                return (*_select(name), gr.update(visible=False), "", "")
+            ws.check_name(name)
+            # A typo must not create a project: ask first, and stay where we were meanwhile.
+            ask = f"There is no project **{md_text(name, inline=True)}** yet. Create it?"
+            return gr.update(value=previous), previous, gr.update(visible=True), ask, name
+
+        @boundary
+        def on_create(name: str) -> tuple[Any, ...]:
+            return (*_select(name), gr.update(visible=False))
+
+        app.load(list_projects, [project], [project, current_project]).then(
             refresh_all, refresh_inputs, refresh_outputs
         )
-        project.input(list_projects, [project], [project]).then(
+        project.input(
+            on_project,
+            [project, current_project],
+            [project, current_project, confirm_row, confirm_text, pending],
+        ).then(refresh_all, refresh_inputs, refresh_outputs)
+        create.click(on_create, [pending], [project, current_project, confirm_row]).then(
             refresh_all, refresh_inputs, refresh_outputs
         )
+        cancel.click(lambda: gr.update(visible=False), None, [confirm_row])
     keep_handlers_private(app, public)
     return app
 

@@ -16,13 +16,14 @@ import gradio as gr
 import pandas as pd
 
 import segments
-from persona.errors import NotFoundError
+from persona.errors import USER_ERRORS, NotFoundError
 from persona.segmentation import StoredSegment, load_segments, run_segmentation
 from ui.common import (
     Workspace,
     boundary,
     md_text,
     progress_callback,
+    redact_paths,
     render_snippet,
     verdict_badge,
 )
@@ -65,18 +66,12 @@ ROLE_HEADERS = ["column", "inferred role", "role"]
 def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, ...]:
     """Read the uploaded table: preview (personal columns masked), roles, ID choices."""
     if not path:
-        return (
-            gr.update(value=None),
-            gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
-            gr.update(choices=[INFER], value=INFER),
-            "",
-            *log_pickers(None, {}),
-        )
+        return preview_table_empty()
     settings = ws.services(project).settings
     loaded = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
     frame = loaded.frame
     roles = segments.infer_roles(frame)
-    head = frame.head(PREVIEW_ROWS).astype("string").fillna("")
+    head = _readable(frame.head(PREVIEW_ROWS))
     for column, role in roles.items():
         # The preview is for checking the columns, not for reading people's details.
         if role == "personal":
@@ -106,6 +101,38 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
             else ""
         ),
         *pickers,
+    )
+
+
+def _readable(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as text for people: floats without binary noise (14.891, not 14.890999…)."""
+    shown = rows.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(
+                lambda v: "" if pd.isna(v) else f"{v:.4f}".rstrip("0").rstrip(".")
+            )
+    return shown.astype("string").fillna("")
+
+
+def rejected_upload(name: str, message: str) -> tuple[Any, ...]:
+    """The screen after a file it could not read: the file dropped, every picker cleared.
+
+    Returns the updates of :func:`preview_table` followed by one for the file box.
+    """
+    cleared = preview_table_empty()
+    notes = f"**Could not read {md_text(name, inline=True)}.** {message}"
+    return (*cleared[:3], notes, *cleared[4:], gr.update(value=None))
+
+
+def preview_table_empty() -> tuple[Any, ...]:
+    """The screen with no table: empty preview and roles, no ID or log column choices."""
+    return (
+        gr.update(value=None),
+        gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
+        gr.update(choices=[INFER], value=INFER),
+        "",
+        *log_pickers(None, {}),
     )
 
 
@@ -316,7 +343,13 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
 
     @boundary
     def on_upload(project_name: str, path: str | None) -> tuple[Any, ...]:
-        return preview_table(ws, project_name, _claimed(ws, path))
+        try:
+            return (*preview_table(ws, project_name, _claimed(ws, path)), gr.skip())
+        except USER_ERRORS as error:
+            # Not a toast over stale choices: the screen forgets the last table and says why,
+            # so "Find segments" cannot run on pickers that no longer match any file.
+            message = md_text(redact_paths(str(error)), inline=True)
+            return rejected_upload(Path(path or "").name, message)
 
     @boundary
     def on_run(
@@ -354,21 +387,21 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     def on_refresh(project_name: str) -> tuple[Any, ...]:
         return stored_state(ws, project_name)
 
-    table_file.change(
-        on_upload,
-        [project, table_file],
-        [
-            preview,
-            roles,
-            id_column,
-            table_notes,
-            is_log,
-            log_customer,
-            log_date,
-            log_amount,
-            log_quantity,
-        ],
-    )
+    upload_outputs = [
+        preview,
+        roles,
+        id_column,
+        table_notes,
+        is_log,
+        log_customer,
+        log_date,
+        log_amount,
+        log_quantity,
+        table_file,
+    ]
+    # upload/clear, not change: dropping a rejected file must not re-run the preview.
+    table_file.upload(on_upload, [project, table_file], upload_outputs)
+    table_file.clear(on_upload, [project, table_file], upload_outputs)
     is_log.change(lambda ticked: gr.update(visible=ticked), [is_log], [log_columns])
     log_inputs = [is_log, log_customer, log_date, log_amount, log_quantity]
     run.click(

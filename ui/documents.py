@@ -17,6 +17,7 @@ from persona.knowledge import (
     Citation,
     IngestReport,
     add_documents,
+    describe_removals,
     list_documents,
     remove_document,
     search,
@@ -31,7 +32,7 @@ SEARCH_RESULTS = 5
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()) if n) or "none"
+    return describe_removals(counts)
 
 
 def ingest_summary(reports: list[IngestReport]) -> str:

@@ -65,6 +65,18 @@ def persona_choices(ws: Workspace, project: str) -> list[tuple[str, int]]:
     return out
 
 
+def brief_file_stem(ws: Workspace, project: str, persona_id: int, version: int | None) -> str:
+    """``persona-segment-4-v2``: the segment number and version the picker shows.
+
+    Built from numbers only, never from model output (a name could hold a path).
+    """
+    summary = next((p for p in list_personas(ws.services(project)) if p.id == persona_id), None)
+    number = version or (summary.version if summary else None)
+    segment = "" if summary is None or summary.segment_index is None else summary.segment_index
+    parts = ["persona", f"segment-{segment}" if segment != "" else f"id-{persona_id}"]
+    return "-".join([*parts, f"v{number}"] if number else parts)
+
+
 def segment_choices(ws: Workspace, project: str) -> list[tuple[str, int]]:
     """``(label, id)`` of the latest segmentation's segments ([] when there is none)."""
     try:
@@ -254,10 +266,10 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             raise gr.Error("Pick a persona first.", print_exception=False)
         services = ws.services(project_name)
         version = None if number is None else int(number)
+        stem = brief_file_stem(ws, project_name, int(persona_id), version)
         paths = []
         for fmt in ("html", "md", "json"):
-            # The file name comes from ids only, never from model output.
-            target = ws.download_path(project_name, f"persona-{int(persona_id)}.{fmt}")
+            target = ws.download_path(project_name, f"{stem}.{fmt}")
             paths.append(
                 str(export_brief(services, int(persona_id), fmt, output=target, version=version))
             )

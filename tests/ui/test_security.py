@@ -124,3 +124,25 @@ def test_with_a_login_the_pages_and_the_api_ask_for_it(
         page.get_by_label("password").fill("s3cret")
         page.get_by_role("button", name="Login").click()
         page.wait_for_selector("#project", timeout=120_000)
+
+
+def test_two_people_at_once_do_not_see_each_others_unfinished_work(
+    tmp_path: Path, open_page: Callable[..., tuple[Any, Recorder]]
+) -> None:
+    with serve(_services(tmp_path)) as url:
+        first, _ = open_page(url)
+        second, _ = open_page(url)  # another browser context: another person
+        first.locator("#data-file input[type=file]").set_input_files(str(SAMPLE / "customers.csv"))
+        wait_for_text(first, "data-notes", r"2,000 rows")
+        second.reload()
+        second.wait_for_selector("#project")
+        assert "2,000 rows" not in second.locator("#data-notes").inner_text()
+        assert second.locator("#data-preview").inner_text().count("customer_id") == 0
+        # The second person works on another project meanwhile; the first is not moved.
+        box = second.locator("#project input")
+        box.fill("team-b")
+        box.press("Enter")
+        second.locator("#project-create").click()
+        wait_for_text(second, "data-summary", r"No segmentation in this project yet")
+        assert first.locator("#project input").input_value() == "default"
+        assert "2,000 rows" in first.locator("#data-notes").inner_text()
