@@ -20,6 +20,7 @@ messages, in exactly one place each.
     │   └── IndexMismatchError            index built with another embedding model
     ├── PrivacyError                      a request would expose personal data
     ├── GroundingError                    a persona/answer contradicts its facts
+    ├── ResearchError (ValueError)        a screener, recruitment or notes step cannot run
     └── ExportError                       an export could not be written
 
 Table-loading and clustering errors live in ``segments.errors`` (``segments``
@@ -48,6 +49,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ResearchError",
     "StoreError",
 ]
 
@@ -150,6 +152,10 @@ class PrivacyError(PersonaError):
 
 class GroundingError(PersonaError):
     """Generated text contradicts the facts it was given."""
+
+
+class ResearchError(PersonaError, ValueError):
+    """A research step cannot run: a segment too small, too few customers, a missing column."""
 
 
 class ExportError(PersonaError):
