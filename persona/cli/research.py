@@ -13,6 +13,7 @@ from rich.table import Table
 from persona.cli._app import app, console, services
 from persona.research.guide import build_real_guide
 from persona.research.kit import write_kit
+from persona.research.recruit import recruit as draw_recruits
 from persona.research.screener import Screener, build_screener
 from persona.research.target import find_segment
 
@@ -46,6 +47,53 @@ def screener(
     _print_screener(built)
     if written:
         console.print(f"Wrote {written}")
+
+
+@app.command("recruit")
+def recruit(
+    ctx: typer.Context,
+    segment: Annotated[str, typer.Argument(help="Segment number or label.")],
+    n: Annotated[int, typer.Option("--n", help="How many customers to invite.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV to write (default: the exports).")
+    ] = None,
+    exclude_column: Annotated[
+        str | None,
+        typer.Option(help="Column of the table that marks do-not-contact customers."),
+    ] = None,
+    allow_repeat: Annotated[
+        bool, typer.Option(help="Allow customers recruited by earlier lists.")
+    ] = False,
+    table: Annotated[
+        Path | None,
+        typer.Option(help="The segmented table, if it moved (or a newer export, same ids)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed for the draw.")] = None,
+) -> None:
+    """Draw N real customers of a segment, stratified over its main traits: a CSV of ids."""
+    svc = services(ctx)
+    done = draw_recruits(
+        svc,
+        find_segment(svc, segment),
+        n,
+        output=output,
+        exclude_column=exclude_column,
+        allow_repeat=allow_repeat,
+        table=table,
+        seed=seed,
+    )
+    console.print(
+        f"Wrote {done.drawn} customer ids of segment {done.segment} ({escape(done.label)}) "
+        f"to {done.path}. Left out: {done.excluded_do_not_contact} do-not-contact, "
+        f"{done.excluded_recruited} recruited before"
+        + (f", {done.missing_from_table} not in the table" if done.missing_from_table else "")
+        + ".",
+        highlight=False,
+    )
+    if done.traits:
+        console.print(f"Stratified over: {escape(', '.join(done.traits))}.", highlight=False)
+        for stratum, available, drawn in done.strata:
+            console.print(f"  {escape(stratum)}: {drawn} of {available}", highlight=False)
 
 
 @research_app.command("kit")
