@@ -13,6 +13,7 @@ from rich.table import Table
 from persona.cli._app import app, console, services
 from persona.research.guide import build_real_guide
 from persona.research.kit import write_kit
+from persona.research.notes import add_notes, list_notes
 from persona.research.recruit import recruit as draw_recruits
 from persona.research.screener import Screener, build_screener
 from persona.research.target import find_segment
@@ -115,6 +116,45 @@ def kit(
     )
     for note in guide.notes:
         console.print(escape(note), highlight=False)
+
+
+@research_app.command("add")
+def add(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Notes or transcript: .txt, .md or .docx.")],
+    segment: Annotated[str, typer.Option("--segment", help="Segment number or label.")],
+) -> None:
+    """Add notes of a real interview as research evidence on a segment (masked first)."""
+    svc = services(ctx)
+    added = add_notes(svc, file, find_segment(svc, segment))
+    masked = ", ".join(f"{n} {kind}" for kind, n in sorted(added.masked.items())) or "nothing"
+    console.print(
+        f"Added {escape(added.file_name)} as real research on segment {added.segment} "
+        f"({escape(added.label)}): note {added.id}, {added.sentences} sentence(s); masked "
+        f"{masked}. The next brief (`persona insights`) checks its hypotheses against it.",
+        highlight=False,
+    )
+
+
+@research_app.command("list")
+def notes_list(ctx: typer.Context) -> None:
+    """List the real interview notes of the project."""
+    notes = list_notes(services(ctx))
+    if not notes:
+        console.print("No real interview notes yet: `persona research add FILE --segment S`.")
+        return
+    table = Table(title="Real interview notes (masked)")
+    for header in ("id", "segment id", "file", "added", "excerpt"):
+        table.add_column(header)
+    for note in notes:
+        table.add_row(
+            str(note.id),
+            str(note.segment_id),
+            escape(note.file_name),
+            note.created_at[:16].replace("T", " "),
+            escape(" ".join(note.text.split())[:80]),
+        )
+    console.print(table)
 
 
 def _format(path: Path | None) -> str:
