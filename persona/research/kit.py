@@ -71,7 +71,7 @@ def render_kit_markdown(screener: Screener, guide: RealGuide | None = None) -> s
         lines.append("")
     if guide is not None:
         lines += ["## Interview guide", "", f"*Opening:* {_md(guide.opening)}", ""]
-        lines += [f"{n}. {_md(q.text)}" for n, q in enumerate(guide.questions, start=1)]
+        lines += [f"{n}. {_md(g.text)}" for n, g in enumerate(guide.questions, start=1)]
         if guide.probes:
             lines += [
                 "",
@@ -81,10 +81,10 @@ def render_kit_markdown(screener: Screener, guide: RealGuide | None = None) -> s
                 "and let the participant answer in their own words.",
                 "",
             ]
-            for n, q in enumerate(guide.probes, start=1):
+            for n, probe in enumerate(guide.probes, start=1):
                 lines += [
-                    f"{n}. {_md(q.text)}",
-                    f"    - Hypothesis ({_md(q.tier or '')}): {_md(q.hypothesis or '')}",
+                    f"{n}. {_md(probe.text)}",
+                    f"    - Hypothesis ({_md(probe.tier or '')}): {_md(probe.hypothesis or '')}",
                 ]
         lines += ["", f"*Closing:* {_md(guide.closing)}", ""]
         lines += [f"- {_md(n)}" for n in guide.notes]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -33,7 +33,8 @@ __all__ = ["RELATED", "Support", "check_support", "flips", "sentences"]
 RELATED = 0.3
 """Cosine similarity from which a note sentence is about the hypothesis."""
 
-Embed = Callable[[list[str]], Sequence[Sequence[float]] | np.ndarray]
+Embed = Callable[[list[str]], Any]
+"""Texts → vectors (a Chroma embedding function, or any callable returning a matrix)."""
 
 _NEGATIONS = re.compile(
     r"(?i)\b(not|no|never|nobody|nothing|none|neither|nor|without|hardly|barely|"

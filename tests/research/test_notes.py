@@ -142,5 +142,5 @@ def test_planted_real_notes_contradict_one_personas_simulated_answer(
     assert any("contradicted by real interviews" in h for h in after.hypotheses)
     markdown = render_markdown(after)
     assert markdown.index("## What real interviews said") < markdown.index("## Key findings")
-    assert "anna.berg" not in markdown and "[EMAIL]" in markdown or "two days" in markdown
+    assert "anna.berg" not in markdown and "7946" not in markdown
     assert "What real interviews said" in render_html(after)
