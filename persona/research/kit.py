@@ -29,7 +29,7 @@ SCREENER_NOTE = (
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.0f}%"
+    return f"{value * 100:.1f}%"
 
 
 def _title(screener: Screener, guide: RealGuide | None) -> str:

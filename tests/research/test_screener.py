@@ -55,7 +55,7 @@ def test_screener_json_markdown_and_html(
     assert data["questions"][0]["qualifying"]
     screener = build_screener(find_segment(services, "0"))
     markdown = render_kit_markdown(screener)
-    assert "## Screener" in markdown and f"{screener.precision * 100:.0f}%" in markdown
+    assert "## Screener" in markdown and f"{screener.precision * 100:.1f}%" in markdown
     html = render_kit_html(screener)
     assert "<script" not in html and "Content-Security-Policy" in html
     path = write_kit(services.settings.exports_path, screener, None, "html")
