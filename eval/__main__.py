@@ -24,6 +24,7 @@ ORDER = [
     "value",
     "retrieval",
     "privacy",
+    "research",
     "personas",
     "interview",
     "injection",
