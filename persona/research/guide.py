@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from persona.guide import get_guide, question_problems
-from persona.insights import InsightBrief, get_brief, list_briefs
+from persona.insights import TIERS, InsightBrief, get_brief, list_briefs
 from persona.names import first_name
 from persona.personas import list_personas
 from persona.repos.segmentations import StoredSegment
@@ -141,14 +141,16 @@ def build_real_guide(services: Services, segment: StoredSegment) -> RealGuide:
     brief = _latest_brief(services)
     probes: list[RealQuestion] = []
     if brief is not None and persona_id is not None:
+        # As the brief lists its hypotheses: weakest evidence first, then by weight; what
+        # real interviews already confirmed needs no probe.
         items = sorted(
             (
                 item
                 for item in brief.items()
-                if item.tier != "data-backed"
+                if item.tier != "confirmed by real interviews"
                 and any(q.persona_id == persona_id for q in item.quotes)
             ),
-            key=lambda item: -item.weight,
+            key=lambda item: (-TIERS.index(item.tier), -item.weight),
         )
         for item in items:
             hypothesis = _without_names(_NOTE.sub("", item.text), names)

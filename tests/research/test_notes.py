@@ -16,11 +16,15 @@ from persona.cli import main
 from persona.config import Settings
 from persona.errors import DocumentError, ResearchError
 from persona.generate import generate_personas
+from persona.guide import question_problems
 from persona.insights import compile_brief, render_html, render_markdown
 from persona.interview import ask, start_interview
 from persona.llm import ScriptedChatModel
 from persona.personas import list_personas
+from persona.research.guide import build_real_guide
+from persona.research.kit import render_kit_markdown
 from persona.research.notes import add_notes, list_notes, research_evidence
+from persona.research.screener import build_screener
 from persona.research.target import find_segment
 from persona.segmentation import SegmentationRun, run_segmentation
 from persona.services import Services
@@ -126,6 +130,14 @@ def test_planted_real_notes_contradict_one_personas_simulated_answer(
     before = compile_brief(services)
     assert before.key_findings[0].tier != "contradicted by real interviews"
     assert not before.real_interviews
+    guide = build_real_guide(services, find_segment(services, "1"))
+    [probe] = guide.probes
+    assert probe.hypothesis == "Refunds for returned items take weeks"
+    assert not question_problems(probe.text)
+    spoken = " ".join([guide.opening, *(q.text for q in [*guide.questions, *guide.probes])])
+    assert "Ava" not in spoken and "Stone" not in spoken, "no persona name reaches a participant"
+    kit = render_kit_markdown(build_screener(find_segment(services, "1")), guide)
+    assert "## Interview guide" in kit and "### Topics to probe" in kit
 
     notes = tmp_path / "p3.md"
     notes.write_text(NOTES)
