@@ -19,6 +19,7 @@ __all__ = [
     "insert_batch",
     "insert_note",
     "list_notes",
+    "name_batch",
     "note_exists",
     "recruited_digests",
 ]
@@ -51,7 +52,6 @@ def insert_batch(
     segmentation_id: int,
     segment_index: int,
     digests: Iterable[int],
-    file_name: str,
     created_at: str,
 ) -> int:
     """Record one recruitment list in the caller's transaction; returns the batch id."""
@@ -59,7 +59,7 @@ def insert_batch(
     cursor = db.execute(
         "INSERT INTO recruit_batches (project_id, segmentation_id, segment_index, size, "
         "file_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (project_id, segmentation_id, segment_index, len(unique), file_name, created_at),
+        (project_id, segmentation_id, segment_index, len(unique), "", created_at),
     )
     batch_id = int(cursor.lastrowid or 0)
     db.executemany(
@@ -67,6 +67,11 @@ def insert_batch(
         [(batch_id, project_id, d) for d in unique],
     )
     return batch_id
+
+
+def name_batch(db: sqlite3.Connection, batch_id: int, file_name: str) -> None:
+    """Record the file a batch was written to (in the caller's transaction)."""
+    db.execute("UPDATE recruit_batches SET file_name = ? WHERE id = ?", (file_name, batch_id))
 
 
 def note_exists(store: Store, project_id: int, segment_id: int, sha256: str) -> bool:

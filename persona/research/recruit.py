@@ -111,7 +111,7 @@ def _strata(
         said = words.get(column, column)
         if level:
             part = np.where(
-                values.astype("string") == level, f"{column} = {level}", f"other {column}"
+                values.astype("string") == level, f"{said} = {level}", f"{said} ≠ {level}"
             )
         else:
             number = pd.to_numeric(values, errors="coerce")
@@ -236,26 +236,25 @@ def recruit(
         chosen += [int(i) for i in rng.choice(rows, size=count, replace=False)]
     chosen.sort()
     picked = pool.iloc[chosen]
-    now = utc_now()
-    stamp = now[:19].replace(":", "").replace("-", "")
-    target = (
-        output or services.settings.exports_path / f"recruits-{segment.segment_index}-{stamp}.csv"
-    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(id_column)])
     for customer in picked[id_column]:
         writer.writerow([safe_cell(customer)])
     with services.store.transaction() as db:
-        research_repo.insert_batch(
+        batch = research_repo.insert_batch(
             db,
             services.project_id,
             segmentation_id=segment.segmentation_id,
             segment_index=segment.segment_index,
             digests=[int(d) for d in pool_digests[chosen]],
-            file_name=target.name,
-            created_at=now,
+            created_at=utc_now(),
         )
+        # Named by the batch id: two lists never overwrite each other.
+        target = output or services.settings.exports_path / (
+            f"recruits-{segment.segment_index}-{batch}.csv"
+        )
+        research_repo.name_batch(db, batch, target.name)
         try:
             written = write_atomic(target, buffer.getvalue())
         except OSError as error:

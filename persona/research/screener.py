@@ -152,7 +152,7 @@ _JOINED = re.compile(r"^(member since|joined|signup|sign-up|registration|tenure)
 _COUNT = re.compile(r"^(?:number of|count of|n of) (.+)$", re.IGNORECASE)
 
 
-def _phrase(words: str, column: str, is_yes_no: bool) -> str:
+def _phrase(words: str, column: str, is_yes_no: bool, categorical: bool) -> str:
     """A neutral question about one column, from its dictionary description."""
     text = words.strip() or column
     lower = text[:1].lower() + text[1:]
@@ -167,6 +167,8 @@ def _phrase(words: str, column: str, is_yes_no: bool) -> str:
         return f"About how many {count.group(1)}?"
     if is_yes_no:
         return f"Which of these applies to you: {lower}?"
+    if categorical:
+        return f"Which of these describes your {lower}?"
     return f"What is your {lower}?"
 
 
@@ -188,7 +190,9 @@ def _question(number: int, part: dict[str, Any], known: list[str]) -> Question:
         number=number,
         column=str(part["column"]),
         criterion=str(part["text"]),
-        question=_phrase(str(part.get("words") or part["column"]), str(part["column"]), yes_no),
+        question=_phrase(
+            str(part.get("words") or part["column"]), str(part["column"]), yes_no, categorical
+        ),
         options=options,
         qualifying=qualifying,
         kept=float(part["kept"]),

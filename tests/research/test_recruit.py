@@ -31,6 +31,7 @@ def test_lists_hold_only_the_segment_never_repeat_and_skip_do_not_contact(
     segment = segmented.segments[2]
     members = {str(c) for c, s in segmented.result.labels.items() if s == segment.segment_index}
     seen: set[str] = set()
+    paths: set[Path] = set()
     for _ in range(3):
         done = recruit(services, segment, 40, exclude_column="do_not_contact")
         ids = _ids(done.path)
@@ -40,6 +41,8 @@ def test_lists_hold_only_the_segment_never_repeat_and_skip_do_not_contact(
         assert not set(ids) & seen, "a customer is never recruited twice across calls"
         seen |= set(ids)
         assert done.path.parent == services.settings.exports_path
+        assert done.path not in paths, "a list never overwrites an earlier one"
+        paths.add(done.path)
         assert sum(drawn for _s, _a, drawn in done.strata) == 40
     again = recruit(services, segment, 40, exclude_column="do_not_contact", allow_repeat=True)
     assert set(_ids(again.path)) <= members - blocked
