@@ -11,7 +11,7 @@ import pytest
 from persona.cli import main
 from persona.errors import ResearchError
 from persona.research.recruit import recruit
-from persona.segmentation import SegmentationRun
+from persona.segmentation import SegmentationRun, run_segmentation
 from persona.services import Services
 
 
@@ -92,3 +92,12 @@ def test_cli_recruit_with_formula_safe_ids(
     assert len(_ids(out)) == 5
     assert main(["recruit", "0", "--n", "5", "--exclude-column", "nope"]) == 1
     assert "no column 'nope'" in capsys.readouterr().out
+
+
+def test_a_transaction_log_is_aggregated_again_to_recruit(services: Services) -> None:
+    log = Path(__file__).resolve().parents[2] / "persona" / "sample_data" / "transactions.csv"
+    run = run_segmentation(services, log, k=3)
+    segment = max(run.segments, key=lambda s: s.size)
+    done = recruit(services, segment, 10, seed=0)
+    members = {str(c) for c, s in run.result.labels.items() if s == segment.segment_index}
+    assert set(_ids(done.path)) <= members and done.missing_from_table == 0
