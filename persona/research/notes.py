@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from persona.errors import NotFoundError, ResearchError
 from persona.identifiers import known_identifiers, scrub_all
 from persona.knowledge.embed import make_embedding_function
@@ -31,7 +33,7 @@ from persona.privacy import contains_pii
 from persona.repos import research as research_repo
 from persona.repos.research import StoredNote
 from persona.repos.segmentations import StoredSegment
-from persona.research.support import Support, check_support, sentences
+from persona.research.support import Embed, Support, check_support, sentences
 from persona.segmentation import get_segment
 from persona.services import Services
 from persona.store import utc_now
@@ -152,6 +154,20 @@ def _segments_of(services: Services, persona_ids: Sequence[int]) -> list[int]:
     return out
 
 
+def _cached(embed: Embed) -> Embed:
+    """``embed`` that computes each text once: every item is checked against the same notes."""
+    vectors: dict[str, np.ndarray] = {}
+
+    def cached(texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in vectors))
+        if missing:
+            for text, vector in zip(missing, embed(missing), strict=True):
+                vectors[text] = np.asarray(vector, dtype="float64")
+        return np.array([vectors[t] for t in texts])
+
+    return cached
+
+
 def real_verdicts(
     services: Services, items: Sequence[tuple[str, Sequence[int]]]
 ) -> list[tuple[Support, str]]:
@@ -160,7 +176,7 @@ def real_verdicts(
     notes = list_notes(services)
     if not notes or not items:
         return [(Support(None), "") for _ in items]
-    embed = make_embedding_function(services.settings)
+    embed = _cached(make_embedding_function(services.settings))
     out: list[tuple[Support, str]] = []
     for text, persona_ids in items:
         segment_ids = set(_segments_of(services, persona_ids))

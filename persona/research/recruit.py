@@ -80,7 +80,13 @@ def _table(services: Services, segmentation_id: int, table: Path | None) -> pd.D
     frame = loaded.frame.rename(columns=str)
     log = segments.recognise_log(frame)
     if log is not None:
-        frame = segments.transactions_to_customers(frame, **log.options())
+        frame = segments.transactions_to_customers(
+            frame,
+            customer_column=log.customer,
+            date_column=log.date,
+            amount_column=log.amount,
+            quantity_column=log.quantity,
+        )
     return frame
 
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["RELATED", "Support", "check_support", "flips", "sentences"]
+__all__ = ["RELATED", "Embed", "Support", "check_support", "flips", "sentences"]
 
 RELATED = 0.3
 """Cosine similarity from which a note sentence is about the hypothesis."""
