@@ -88,11 +88,18 @@ class RealGuide:
         }
 
 
-def _without_names(text: str, names: list[str]) -> str:
+def _without_names(text: str, names: list[str], stand_in: str = "you") -> str:
+    """``text`` with the persona's name (and its possessive) replaced by ``stand_in``."""
     for name in names:
         if name:
-            text = re.sub(rf"\b{re.escape(name)}\b('s)?", "you", text, flags=re.IGNORECASE)
-    return " ".join(text.split())
+            text = re.sub(
+                rf"\b{re.escape(name)}('s|’s)?\b",
+                lambda m: stand_in + ("'s" if m.group(1) else ""),
+                text,
+                flags=re.IGNORECASE,
+            )
+    text = " ".join(text.split())
+    return text[:1].upper() + text[1:] if text else text
 
 
 def _latest_brief(services: Services) -> InsightBrief | None:
@@ -104,7 +111,7 @@ def _probe(hypothesis: str) -> str:
     """A neutral question about a hypothesis: it names the topic, not the expected answer."""
     topic = clip(hypothesis.rstrip(".!? "), 110).replace("?", "")
     topic = topic[:1].lower() + topic[1:] if topic[1:2].islower() else topic
-    return f"How, if at all, does this describe you: “{topic}”?"
+    return f"How, if at all, does this match your own experience: “{topic}”?"
 
 
 def build_real_guide(services: Services, segment: StoredSegment) -> RealGuide:
@@ -153,7 +160,8 @@ def build_real_guide(services: Services, segment: StoredSegment) -> RealGuide:
             key=lambda item: (-TIERS.index(item.tier), -item.weight),
         )
         for item in items:
-            hypothesis = _without_names(_NOTE.sub("", item.text), names)
+            # "Ava compares prices" → "The customer compares prices": the verb still agrees.
+            hypothesis = _without_names(_NOTE.sub("", item.text), names, "the customer")
             text = _probe(hypothesis)
             if text in seen or question_problems(text):
                 continue
