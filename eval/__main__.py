@@ -25,6 +25,7 @@ ORDER = [
     "drift",
     "retrieval",
     "privacy",
+    "research",
     "personas",
     "interview",
     "injection",

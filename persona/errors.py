@@ -21,6 +21,7 @@ messages, in exactly one place each.
     ├── SnapshotError (ValueError)        a newer table does not fit the segmentation
     ├── PrivacyError                      a request would expose personal data
     ├── GroundingError                    a persona/answer contradicts its facts
+    ├── ResearchError (ValueError)        a screener, recruitment or notes step cannot run
     └── ExportError                       an export could not be written
 
 Table-loading and clustering errors live in ``segments.errors`` (``segments``
@@ -49,6 +50,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ResearchError",
     "SnapshotError",
     "StoreError",
 ]
@@ -156,6 +158,10 @@ class PrivacyError(PersonaError):
 
 class GroundingError(PersonaError):
     """Generated text contradicts the facts it was given."""
+
+
+class ResearchError(PersonaError, ValueError):
+    """A research step cannot run: a segment too small, too few customers, a missing column."""
 
 
 class ExportError(PersonaError):

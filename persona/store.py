@@ -363,6 +363,42 @@ def _m006_snapshots(db: sqlite3.Connection) -> None:
     )
 
 
+def _m007_research(db: sqlite3.Connection) -> None:
+    """Real research: recruitment batches (customers as keyed digests) and masked notes."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE recruit_batches (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            segmentation_id INTEGER NOT NULL REFERENCES segmentations(id) ON DELETE CASCADE,
+            segment_index INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            file_name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE recruited_customers (
+            batch_id INTEGER NOT NULL REFERENCES recruit_batches(id) ON DELETE CASCADE,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            digest INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, digest)
+        );
+        CREATE INDEX recruited_by_project ON recruited_customers (project_id, digest);
+        CREATE TABLE research_notes (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            masked_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (project_id, segment_id, sha256)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
@@ -370,6 +406,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m004_typed_persona_facts,
     _m005_data_dictionary,
     _m006_snapshots,
+    _m007_research,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 

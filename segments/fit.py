@@ -49,7 +49,7 @@ from segments.profile import ProfileColumns, SegmentProfile, build_profiles
 from segments.result import SegmentationResult
 from segments.rfm import rfm_segments
 from segments.roles import channel_columns, infer_roles, outcome_columns, type_role
-from segments.rules import RuleSet, find_rules
+from segments.rules import RuleSet, find_rules, rules_frame
 
 __all__ = ["fit_result", "parse_k"]
 
@@ -369,13 +369,9 @@ def _fit(
             suffix = " (too small to describe)" if profile.suppressed else ""
             profile.label = rfm_names[profile.segment_id] + suffix
     stages.report("Finding rules", 0.3)
-    rules_frame = prepared.copy()
-    for flag in spec.boolean:
-        rules_frame[flag] = rules_frame[flag].map({1.0: "true", 0.0: "false"})
-    levels = {c: list(spec.levels[c]) for c in spec.categorical}
-    levels.update({flag: ["true", "false"] for flag in spec.boolean})
+    tested, levels = rules_frame(frame, spec, prepared)
     rule_sets = find_rules(
-        rules_frame,
+        tested,
         labels,
         numeric=spec.prepared_numeric,
         categorical=levels,

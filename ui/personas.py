@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+import ui.research as research
 from persona.brief import export_brief
 from persona.errors import NotFoundError
 from persona.generate import GenerationResult, generate_personas
@@ -170,6 +171,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     with gr.Row():
         pick = gr.Dropdown(label="Persona", choices=[], scale=3, elem_id="personas-pick")
         version = gr.Dropdown(label="Version", choices=[], scale=2, elem_id="personas-version")
+    real_notes = gr.Markdown(elem_id="personas-real-above")
     card = gr.HTML(elem_id="personas-card")
     with gr.Row():
         prepare = gr.Button("Prepare persona brief", elem_id="personas-brief", scale=1)
@@ -181,6 +183,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             scale=3,
             elem_id="personas-brief-files",
         )
+    research.build(ws, project, pick, real_notes)
     with gr.Accordion("Edit a field (saved as a new version)", open=False):
         with gr.Row():
             field = gr.Dropdown(

@@ -23,6 +23,7 @@ __all__ = [
     "SavedModel",
     "StoredSegment",
     "data_dictionary",
+    "dataset_source",
     "get_segment",
     "insert_dataset",
     "insert_labels",
@@ -33,6 +34,7 @@ __all__ = [
     "result_summary",
     "saved_model",
     "segment_from_row",
+    "segment_members",
 ]
 
 
@@ -289,3 +291,28 @@ def result_summary(store: Store, segmentation_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFoundError("segmentation", segmentation_id)
     return dict(json.loads(row["result_json"] or "{}"))
+
+
+def segment_members(store: Store, segmentation_id: int, segment_index: int) -> list[str]:
+    """The customer ids labelled with one segment (for recruitment; they stay local)."""
+    rows = store.query(
+        "SELECT customer_id FROM segment_labels WHERE segmentation_id = ? AND segment_index = ?",
+        (segmentation_id, segment_index),
+    )
+    return [str(r["customer_id"]) for r in rows]
+
+
+def dataset_source(store: Store, segmentation_id: int) -> tuple[str, str]:
+    """``(source path, sha256)`` of the table a segmentation was made from.
+
+    Raises:
+        NotFoundError: no segmentation has that id.
+    """
+    row = store.query_one(
+        "SELECT d.source, d.sha256 FROM segmentations s JOIN datasets d ON d.id = s.dataset_id "
+        "WHERE s.id = ?",
+        (segmentation_id,),
+    )
+    if row is None:
+        raise NotFoundError("segmentation", segmentation_id)
+    return str(row["source"]), str(row["sha256"])
