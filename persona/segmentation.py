@@ -24,6 +24,7 @@ from persona.repos import segmentations as repo
 from persona.repos.identifiers import project_salt, record_identifiers
 from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
+from persona.sources import Source, frame_digest, read_source, resolve_source
 from persona.store import utc_now
 
 __all__ = [
@@ -59,8 +60,11 @@ class SegmentationRun:
 
 def run_segmentation(
     services: Services,
-    path: Path,
+    path: Path | str | None,
     *,
+    query: str | None = None,
+    table: str | None = None,
+    password: str | None = None,
     k: int | str = "auto",
     k_range: tuple[int, int] = segments.DEFAULT_K_RANGE,
     algorithm: str = "kmeans",
@@ -79,6 +83,10 @@ def run_segmentation(
 ) -> SegmentationRun:
     """Load ``path``, segment it and store the result; returns what was stored.
 
+    ``path`` is a file, or a database URL read with ``query`` or ``table``
+    (:func:`persona.sources.read_source`; without a URL, ``PERSONA_DB_URL``);
+    ``password`` is used for a URL that has none and is never stored.
+
     ``transactions``: True reads ``path`` as a transaction log, False as a customer
     table, None (the default) recognises a log by its shape
     (:func:`segments.recognise_log`) and says so in ``notes``. The log's columns are
@@ -91,7 +99,8 @@ def run_segmentation(
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
-    loaded = segments.read_table(path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024)
+    source = resolve_source(settings, path, query=query, table=table)
+    loaded = read_source(settings, source, sheet=sheet, password=password)
     frame = loaded.frame
     notes: list[str] = []
     log = _log_columns(
@@ -142,8 +151,9 @@ def run_segmentation(
     report("Saving", 0.95)
     warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
+    digest = frame_digest(loaded.frame) if source.path is None else _sha256(source.path)
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known, words
+        services, source, digest, frame, result, warnings, algorithm, k, known, words
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -200,7 +210,8 @@ def _dictionary(path: Path | None, columns: list[str], notes: list[str]) -> segm
 
 def _save(
     services: Services,
-    path: Path,
+    source: Source,
+    digest: str,
     frame: Any,
     result: segments.SegmentationResult,
     warnings: list[str],
@@ -209,7 +220,6 @@ def _save(
     known: list[tuple[str, int, int]],
     words: segments.DataDictionary,
 ) -> tuple[int, int, int]:
-    digest = _sha256(path)
     project_id = services.project_id
     now = utc_now()
     profiles = []
@@ -224,8 +234,8 @@ def _save(
         dataset_id = repo.insert_dataset(
             db,
             project_id,
-            name=path.name,
-            source=str(path),
+            name=source.name,
+            source=source.describe(),
             sha256=digest,
             n_rows=len(frame),
             n_columns=frame.shape[1],

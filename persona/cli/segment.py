@@ -32,9 +32,30 @@ _VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "
 @app.command()
 def segment(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(help="Customer table: CSV, Parquet, XLSX, JSON or JSONL.")
-    ],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="Customer table or log: a CSV, Parquet, XLSX, JSON or JSONL file, a folder of "
+            "Parquet files, or a database URL (postgresql://user@host/db, sqlite:///file.db, "
+            "duckdb:///file.duckdb) with --query or --table. Default with --query/--table: "
+            "PERSONA_DB_URL.",
+            show_default=False,
+        ),
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Database source: the SELECT that returns the rows.")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Database source: read this whole table.")
+    ] = None,
+    ask_password: Annotated[
+        bool,
+        typer.Option(
+            "--ask-password",
+            help="Ask for the database password (else the URL, PERSONA_DB_PASSWORD or "
+            "PGPASSWORD); it is never stored.",
+        ),
+    ] = False,
     k: Annotated[
         str, typer.Option(help="Number of segments: 'auto' (3-8), N, or a range LOW-HIGH.")
     ] = "auto",
@@ -80,13 +101,27 @@ def segment(
 ) -> None:
     """Segment a customer table, score the segments, and save them in the workspace."""
     chosen_k, k_range = parse_k(k)
+    if source is None and query is None and table is None:
+        raise typer.BadParameter(
+            "Missing argument: name a file, a folder of Parquet files, or a database URL "
+            "with --query/--table (or set PERSONA_DB_URL and give --query/--table).",
+            param_hint="SOURCE",
+        )
+    password = (
+        typer.prompt("Database password", hide_input=True, default="", show_default=False)
+        if ask_password
+        else None
+    )
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("Segmenting", total=1.0)
         run = run_segmentation(
             services(ctx),
-            file,
+            source,
+            query=query,
+            table=table,
+            password=password or None,
             k=chosen_k,
             k_range=k_range,
             algorithm=algorithm,
