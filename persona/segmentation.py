@@ -26,6 +26,7 @@ from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
 from persona.sources import Source, frame_digest, read_source, resolve_source
 from persona.store import utc_now
+from segments.engines.outofcore import Scan, log_to_customers, wants_out_of_core
 
 __all__ = [
     "SavedModel",
@@ -79,6 +80,7 @@ def run_segmentation(
     dictionary: Path | None = None,
     sheet: str | None = None,
     random_state: int = 0,
+    engine: str | None = None,
     progress: Progress | None = None,
 ) -> SegmentationRun:
     """Load ``path``, segment it and store the result; returns what was stored.
@@ -95,22 +97,38 @@ def run_segmentation(
     named RFM score segments of a log). ``dictionary`` is a data dictionary file
     (:func:`segments.read_dictionary`); it is checked against the table before
     anything is fitted or saved, and stored with the segmentation.
+
+    ``engine`` (default ``PERSONA_ENGINE``): ``auto`` reads folders of Parquet files
+    and CSV/Parquet files past ``PERSONA_MAX_UPLOAD_MB`` out of core with DuckDB
+    (:mod:`segments.engines.outofcore`: a log is aggregated by SQL, never loaded
+    whole), everything else with pandas; ``duckdb`` and ``pandas`` force one.
     """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
     source = resolve_source(settings, path, query=query, table=table)
-    loaded = read_source(settings, source, sheet=sheet, password=password)
-    frame = loaded.frame
     notes: list[str] = []
-    log = _log_columns(
-        frame,
-        transactions,
-        customer=customer_column,
-        date=date_column,
-        amount=amount_column,
-        quantity=quantity_column,
-    )
+    options = {
+        "customer": customer_column,
+        "date": date_column,
+        "amount": amount_column,
+        "quantity": quantity_column,
+    }
+    chosen_engine = engine or settings.engine
+    scan = _scan(source, settings, chosen_engine)
+    if scan is not None:
+        # Recognition and validation on a sample; the log itself stays on disk.
+        view = scan.sample(seed=random_state)
+        load_warnings: list[str] = []
+        notes.append(
+            f"Read {scan.source} out of core with DuckDB ({scan.rows:,} rows, memory limit "
+            f"{settings.duckdb_memory})."
+        )
+    else:
+        loaded = read_source(settings, source, sheet=sheet, password=password)
+        view, load_warnings = loaded.frame, loaded.warnings
+    frame = view
+    log = _log_columns(view, transactions, **options)
     if log is not None:
         guessed = transactions is None and not any((date_column, amount_column, quantity_column))
         notes.append(
@@ -123,18 +141,21 @@ def run_segmentation(
             + log.describe()
         )
         report("Turning transactions into customers", 0.1)
-        frame = segments.transactions_to_customers(
-            frame,
-            customer_column=log.customer,
-            date_column=log.date,
-            amount_column=log.amount,
-            quantity_column=log.quantity,
-        )
+        if scan is not None:
+            frame = log_to_customers(scan, log)
+        else:
+            frame = segments.transactions_to_customers(
+                view,
+                customer_column=log.customer,
+                date_column=log.date,
+                amount_column=log.amount,
+                quantity_column=log.quantity,
+            )
         id_column = log.customer
+    elif scan is not None:
+        frame = scan.read(settings.max_rows)
     # A log's dictionary may describe the log's columns as well as the aggregated ones.
-    words = _dictionary(
-        dictionary, [*map(str, loaded.frame.columns), *map(str, frame.columns)], notes
-    )
+    words = _dictionary(dictionary, [*map(str, view.columns), *map(str, frame.columns)], notes)
     result = segments.fit_segments(
         frame,
         k=k,
@@ -149,9 +170,9 @@ def run_segmentation(
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
     )
     report("Saving", 0.95)
-    warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
+    warnings = [*load_warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
-    digest = frame_digest(loaded.frame) if source.path is None else _sha256(source.path)
+    digest = frame_digest(view) if source.path is None else _sha256(source.path)
     dataset_id, segmentation_id, added = _save(
         services, source, digest, frame, result, warnings, algorithm, k, known, words
     )
@@ -173,6 +194,17 @@ def run_segmentation(
         frame=frame,
         notes=notes,
     )
+
+
+def _scan(source: Source, settings: Any, engine: str) -> Scan | None:
+    """The DuckDB scan of a file source when it is read out of core, else None."""
+    if source.path is None or engine == "pandas":
+        return None
+    if engine == "duckdb" or wants_out_of_core(
+        source.path, max_bytes=settings.max_upload_mb * 1024 * 1024
+    ):
+        return Scan(source.path, memory_limit=settings.duckdb_memory)
+    return None
 
 
 def _log_columns(
@@ -328,10 +360,15 @@ def load_assignment_model(
 
 
 def _sha256(path: Path) -> str:
+    """Digest of a file, or of a folder's files (names and contents, in name order)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from persona.cli._app import app, console, services
+from persona.config import ENGINES
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
 from segments import DEFAULT_K_RANGE
 
@@ -95,12 +96,24 @@ def segment(
         typer.Option(help="Data dictionary (CSV/XLSX/JSON with columns column,description)."),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Sheet name for XLSX files.")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="auto | pandas | duckdb | spark (default PERSONA_ENGINE, else auto: DuckDB out "
+            "of core for Parquet folders and files past PERSONA_MAX_UPLOAD_MB).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same segments.")
     ] = 0,
 ) -> None:
     """Segment a customer table, score the segments, and save them in the workspace."""
     chosen_k, k_range = parse_k(k)
+    if engine is not None and engine not in ENGINES:
+        raise typer.BadParameter(
+            f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", param_hint="--engine"
+        )
     if source is None and query is None and table is None:
         raise typer.BadParameter(
             "Missing argument: name a file, a folder of Parquet files, or a database URL "
@@ -135,6 +148,7 @@ def segment(
             dictionary=dictionary,
             sheet=sheet,
             random_state=seed,
+            engine=engine,
             progress=lambda stage, fraction: bar.update(
                 task, description=stage, completed=fraction
             ),
