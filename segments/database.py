@@ -142,10 +142,10 @@ def _sqlalchemy_rows(
             source=shown,
             hint="Write it as dialect://user@host:port/database, e.g. postgresql://me@db/crm.",
         ) from exc
-    if parsed.password is None and password:
-        parsed = parsed.set(password=password)
     connect_args: dict[str, Any] = {}
     backend = parsed.get_backend_name()
+    if parsed.password is None and password and backend not in {"sqlite", "duckdb"}:
+        parsed = parsed.set(password=password)
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -161,6 +161,12 @@ def _sqlalchemy_rows(
             parsed = parsed.set(database=f"file:{database}?mode=ro", query={"uri": "true"})
     try:
         engine = sa.create_engine(parsed, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"the URL cannot be used ({_first_line(exc)}).",
+            source=shown,
+            hint="Write it as dialect://user@host:port/database, or sqlite:///path/to/file.db.",
+        ) from None
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise DatabaseError(
             f"no driver for {parsed.drivername!r} is installed.",
