@@ -14,7 +14,7 @@ export ANONYMIZED_TELEMETRY := False
 # instruction") in its first decode. pip caches the wheel it builds.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 
-.PHONY: demo test setup browser postgres java eval bench lint ui clean lock
+.PHONY: demo test setup browser postgres eval bench lint ui clean lock
 
 setup: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,dev,spark]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,dev]'
 	touch $(STAMP)
 
 # Re-pin constraints.txt to what is installed now (after adding or upgrading a dependency).
@@ -43,11 +43,7 @@ browser:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
 
-# Spark (pyspark, --engine spark) runs on a JVM: Java 17 from Debian.
-java:
-	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
-
-test: setup browser postgres java
+test: setup browser postgres
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
 
 lint: setup

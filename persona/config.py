@@ -21,7 +21,7 @@ EmbeddingsChoice = Literal["local", "openai", "hash"]
 
 PROVIDERS: tuple[str, ...] = ("auto", "openai", "llamacpp", "fake")
 EMBEDDINGS: tuple[str, ...] = ("local", "openai", "hash")
-ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb", "spark")
+ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb")
 
 ENV_VARIABLES: dict[str, str] = {
     "PERSONA_HOME": "Workspace folder (database, Chroma index, exports). Default ./workspace",
@@ -52,10 +52,9 @@ ENV_VARIABLES: dict[str, str] = {
     "PERSONA_DB_TIMEOUT": "Seconds to connect, and per statement on PostgreSQL. Default 30",
     "PERSONA_MAX_ROWS": "Most rows read into memory from a query or an in-memory file. "
     "Default 5000000 (large CSV/Parquet logs are read out of core instead)",
-    "PERSONA_ENGINE": "auto | pandas | duckdb | spark. Default auto: DuckDB out of core for "
+    "PERSONA_ENGINE": "auto | pandas | duckdb. Default auto: DuckDB out of core for "
     "folders of Parquet files and CSV/Parquet files past PERSONA_MAX_UPLOAD_MB, pandas else",
     "PERSONA_DUCKDB_MEMORY": "Memory DuckDB may use before it spills to disk. Default 4GB",
-    "PERSONA_SPARK_MASTER": "Spark master for the spark engine. Default local[*]",
     "PERSONA_UI_HOST": "Address the UI binds. Default 127.0.0.1",
     "PERSONA_UI_PORT": "Port of the UI. Default 7860",
     "PERSONA_UI_AUTH": "Optional 'user:password' required by the UI",
@@ -90,7 +89,6 @@ class Settings:
     max_rows: int = 5_000_000
     engine: str = "auto"
     duckdb_memory: str = "4GB"
-    spark_master: str = "local[*]"
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: tuple[str, str] | None = field(default=None, repr=False)
@@ -157,7 +155,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         max_rows=int(get.number("PERSONA_MAX_ROWS", 5_000_000, 1, 10**12, integer=True)),
         engine=get.choice("PERSONA_ENGINE", ENGINES, "auto"),
         duckdb_memory=get.text("PERSONA_DUCKDB_MEMORY") or "4GB",
-        spark_master=get.text("PERSONA_SPARK_MASTER") or "local[*]",
         ui_host=get.text("PERSONA_UI_HOST") or "127.0.0.1",
         ui_port=int(get.number("PERSONA_UI_PORT", 7860, 1, 65535, integer=True)),
         ui_auth=get.auth("PERSONA_UI_AUTH"),

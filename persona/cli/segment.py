@@ -99,7 +99,7 @@ def segment(
     engine: Annotated[
         str | None,
         typer.Option(
-            help="auto | pandas | duckdb | spark (default PERSONA_ENGINE, else auto: DuckDB out "
+            help="auto | pandas | duckdb (default PERSONA_ENGINE, else auto: DuckDB out "
             "of core for Parquet folders and files past PERSONA_MAX_UPLOAD_MB).",
             show_default=False,
         ),

@@ -1,4 +1,4 @@
-"""Engines past pandas: DuckDB for large files on one machine, Spark past one machine.
+"""Engines past pandas: DuckDB scans large files out of core on one machine.
 
 Whatever the engine, the rest of the product receives the same aggregates
 (:class:`segments.SegmentationResult`).

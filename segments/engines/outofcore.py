@@ -206,9 +206,9 @@ class Scan:
                 f"{self.rows:,} rows; a customer table is segmented in memory up to "
                 f"{max_rows:,} rows (PERSONA_MAX_ROWS).",
                 source=self.source,
-                hint="Raise PERSONA_MAX_ROWS if the machine has the memory, segment a sample, "
-                "or use --engine spark. A transaction log of any length is aggregated out of "
-                "core: pass --transactions if this is one.",
+                hint="Raise PERSONA_MAX_ROWS if the machine has the memory, or segment a "
+                "sample. A transaction log of any length is aggregated out of core: pass "
+                "--transactions if this is one.",
             )
         with _connection(self.memory_limit, self.threads) as con:
             try:

@@ -132,3 +132,12 @@ def test_persona_segment_reads_a_parquet_folder_out_of_core_and_matches_pandas(
         by_run.setdefault(int(row[0]), []).append(int(row[1]))
     duck, pandas_sizes = by_run.values()
     assert duck == pandas_sizes  # same customers, same features, same seed
+
+
+def test_a_value_of_another_type_past_the_sample_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    body = "1,2024-01-01,5\n2,2024-01-02,7\n" * 100_000
+    path.write_text("customer_id,order_date,amount\n" + body + "2,2024-01-03,abc\n")
+    scan = Scan(path)
+    with pytest.raises(MalformedTableError, match=r'late\.csv, line 200002: .*"abc"'):
+        log_to_customers(scan, segments.log_columns(scan.sample()))
