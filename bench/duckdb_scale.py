@@ -13,6 +13,8 @@ runs in its own subprocess, so its peak memory (max RSS) is its own:
   :func:`log_to_customers` (one SQL pass: exact-repeat removal, cleaning, RFM
   per customer) → :func:`segments.fit_segments` at a fixed k (features, k-means,
   stability, profiles, rules, scorecard, assignment model);
+* ``segments-keep-repeats``: the same without the exact-repeat rule (every line
+  counts, as in the reference), to show what that rule costs;
 * ``reference``: one DuckDB ``GROUP BY customer`` with the same six columns →
   ``StandardScaler`` + ``KMeans`` at the same k → per-segment means.
 
@@ -62,7 +64,7 @@ def make_log(rows: int, customers: int, directory: Path) -> Path:
     return path
 
 
-def run_segments(path: Path, memory: str) -> dict[str, object]:
+def run_segments(path: Path, memory: str, *, drop_repeats: bool = True) -> dict[str, object]:
     import segments
     from segments.engines.outofcore import Scan, log_to_customers
 
@@ -70,7 +72,7 @@ def run_segments(path: Path, memory: str) -> dict[str, object]:
     scan = Scan(path, memory_limit=memory)
     columns = segments.recognise_log(scan.sample())
     assert columns is not None
-    customers = log_to_customers(scan, columns)
+    customers = log_to_customers(scan, columns, drop_repeats=drop_repeats)
     aggregated = time.perf_counter() - started
     result = segments.fit_segments(customers, k=K, id_column=columns.customer, random_state=0)
     return {
@@ -135,14 +137,19 @@ def main() -> None:
     parser.add_argument("--memory", default="4GB", help="DuckDB memory limit in both variants")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
-    parser.add_argument("--child", choices=["segments", "reference"], help=argparse.SUPPRESS)
+    variants = ["segments", "segments-keep-repeats", "reference"]
+    parser.add_argument("--child", choices=variants, help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
     if args.child:
-        run = run_segments if args.child == "segments" else run_reference
-        print(json.dumps(run(args.path, args.memory)))
+        if args.child == "reference":
+            outcome = run_reference(args.path, args.memory)
+        else:
+            keep = args.child == "segments-keep-repeats"
+            outcome = run_segments(args.path, args.memory, drop_repeats=not keep)
+        print(json.dumps(outcome))
         return
 
     directory = args.data_dir or Path(tempfile.gettempdir()) / "persona-bench"
@@ -155,8 +162,8 @@ def main() -> None:
         f"make or find); {os.cpu_count()} CPUs; DuckDB memory limit {args.memory}"
     )
     results = {
-        "segments": _child("segments", path, args.memory),
-        "reference": _child("reference", path, args.memory),
+        name: _child(name, path, args.memory)
+        for name in ("segments", "segments-keep-repeats", "reference")
     }
     report: dict[str, object] = {"rows": args.rows, "memory_limit": args.memory}
     print("\n| variant | wall s | aggregation s | peak MB | customers | segment sizes |")
@@ -168,11 +175,12 @@ def main() -> None:
         )
         report[name] = outcome
     print(f"segments stages (s): {results['segments']['stages_s']}")
-    ratio = float(results["segments"]["wall_s"]) / float(results["reference"]["wall_s"])
-    memory = float(results["segments"]["peak_mb"]) / float(results["reference"]["peak_mb"])
-    report["ratio"] = ratio
-    report["memory_ratio"] = memory
-    print(f"\nratio segments / reference: wall {ratio:.2f}, peak memory {memory:.2f}")
+    for name in ("segments", "segments-keep-repeats"):
+        ratio = float(results[name]["wall_s"]) / float(results["reference"]["wall_s"])
+        memory = float(results[name]["peak_mb"]) / float(results["reference"]["peak_mb"])
+        report[f"{name}_ratio"] = ratio
+        report[f"{name}_memory_ratio"] = memory
+        print(f"ratio {name} / reference: wall {ratio:.2f}, peak memory {memory:.2f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

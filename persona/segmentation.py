@@ -373,15 +373,23 @@ def _sha256(path: Path) -> str:
 
 
 def assign_new_customers(
-    services: Services, path: Path, output: Path, *, segmentation_id: int | None = None
+    services: Services,
+    path: Path | str | None,
+    output: Path,
+    *,
+    segmentation_id: int | None = None,
+    query: str | None = None,
+    table: str | None = None,
+    password: str | None = None,
 ) -> tuple[Path, float, int]:
     """Assign the customers in ``path`` to existing segments and write a labels CSV.
 
-    Returns the written path, the assignment model's cross-validated accuracy, and the
-    number of customers assigned.
+    ``path`` is a file, or a database URL read with ``query`` or ``table``
+    (:func:`persona.sources.read_source`). Returns the written path, the assignment
+    model's cross-validated accuracy, and the number of customers assigned.
     """
     model, saved = load_assignment_model(services, segmentation_id)
-    loaded = segments.read_table(path, max_bytes=services.settings.max_upload_mb * 1024 * 1024)
+    loaded = read_source(services.settings, path, query=query, table=table, password=password)
     labels = segments.assign_segments(model, loaded.frame)
     known = identifier_rows(
         project_salt(services.store, services.project_id), loaded.frame, saved.roles

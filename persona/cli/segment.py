@@ -114,17 +114,8 @@ def segment(
         raise typer.BadParameter(
             f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", param_hint="--engine"
         )
-    if source is None and query is None and table is None:
-        raise typer.BadParameter(
-            "Missing argument: name a file, a folder of Parquet files, or a database URL "
-            "with --query/--table (or set PERSONA_DB_URL and give --query/--table).",
-            param_hint="SOURCE",
-        )
-    password = (
-        typer.prompt("Database password", hide_input=True, default="", show_default=False)
-        if ask_password
-        else None
-    )
+    _require_source(source, query, table)
+    password = _password(ask_password)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
@@ -134,7 +125,7 @@ def segment(
             source,
             query=query,
             table=table,
-            password=password or None,
+            password=password,
             k=chosen_k,
             k_range=k_range,
             algorithm=algorithm,
@@ -176,17 +167,58 @@ def show(ctx: typer.Context) -> None:
 @segments_app.command("assign")
 def assign(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Table of new customers, same columns.")],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="Table of new customers, same columns: a file, or a database URL with "
+            "--query or --table (default with those: PERSONA_DB_URL).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Labels CSV to write.")] = Path(
         "assigned.csv"
     ),
+    query: Annotated[
+        str | None, typer.Option(help="Database source: the SELECT that returns the rows.")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Database source: read this whole table.")
+    ] = None,
+    ask_password: Annotated[
+        bool, typer.Option("--ask-password", help="Ask for the database password.")
+    ] = False,
 ) -> None:
     """Assign new customers to the latest segments; writes a formula-safe labels CSV."""
-    written, accuracy, count = assign_new_customers(services(ctx), file, output)
+    _require_source(source, query, table)
+    written, accuracy, count = assign_new_customers(
+        services(ctx),
+        source,
+        output,
+        query=query,
+        table=table,
+        password=_password(ask_password),
+    )
     console.print(
         f"Assigned {count} customers → {written} "
         f"(assignment model cross-validated accuracy {accuracy:.1%})."
     )
+
+
+def _require_source(source: str | None, query: str | None, table: str | None) -> None:
+    if source is None and query is None and table is None:
+        raise typer.BadParameter(
+            "Missing argument: name a file, a folder of Parquet files, or a database URL "
+            "with --query/--table (or set PERSONA_DB_URL and give --query/--table).",
+            param_hint="SOURCE",
+        )
+
+
+def _password(ask: bool) -> str | None:
+    """The database password typed at a hidden prompt, when asked for."""
+    if not ask:
+        return None
+    typed = typer.prompt("Database password", hide_input=True, default="", show_default=False)
+    return str(typed) or None
 
 
 def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:

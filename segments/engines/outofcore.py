@@ -290,8 +290,13 @@ def log_to_customers(
     columns: LogColumns,
     *,
     as_of: str | pd.Timestamp | None = None,
+    drop_repeats: bool = True,
 ) -> pd.DataFrame:
     """One row per customer from a large log, by SQL; equal to ``transactions_to_customers``.
+
+    ``drop_repeats=False`` skips the exact-repeat rule (its GROUP BY over whole lines
+    is most of the cost on a long log): every line then counts, as in a plain
+    ``GROUP BY customer``; the benchmark uses it to show that cost.
 
     Exact duplicate lines, rows with a missing or unreadable customer, date or
     amount, zero-quantity lines and rows after ``as_of`` are left out; returns
@@ -330,12 +335,17 @@ def log_to_customers(
         limit = "" if cutoff is None else f"TIMESTAMP {_quote(cutoff.isoformat(sep=' '))}"
         kept = good if cutoff is None else f"{good} AND ts <= {limit}"
         after = "false" if cutoff is None else f"ts > {limit}"
+        inner = (
+            f"SELECT {every}, count(*) AS copies FROM {scan.relation} GROUP BY ALL"
+            if drop_repeats
+            else f"SELECT {every}, 1 AS copies FROM {scan.relation}"
+        )
         grouped = con.execute(
             f"""
             WITH lines AS (
                 SELECT {_ident(columns.customer)} AS customer, {date} AS ts,
                        {line_amount} AS amount, {zero} AS zero_quantity, copies
-                FROM (SELECT {every}, count(*) AS copies FROM {scan.relation} GROUP BY ALL)
+                FROM ({inner})
             )
             SELECT customer,
                    min(epoch(ts)) FILTER (WHERE {kept}) AS first_s,

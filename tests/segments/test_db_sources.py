@@ -97,6 +97,14 @@ def test_a_customer_table_is_segmented_from_postgres_and_the_password_is_not_kep
         services.store.close()
     assert PASSWORD.encode() not in _workspace_bytes(home)
 
+    # New customers are assigned from the database too.
+    out = tmp_path / "assigned.csv"
+    query = "SELECT * FROM customers ORDER BY customer_id LIMIT 1000"
+    args = ["segments", "assign", pg.url_with_password, "--query", query, "-o", str(out)]
+    assert main(args) == 0, capsys.readouterr().out
+    assigned = pd.read_csv(out)
+    assert len(assigned) == 1000 and set(assigned["segment"]) <= {0, 1, 2}
+
 
 def test_a_million_row_log_is_read_with_a_query_and_the_password_from_the_environment(
     pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
