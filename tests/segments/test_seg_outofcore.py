@@ -141,3 +141,19 @@ def test_a_value_of_another_type_past_the_sample_names_its_line(tmp_path: Path) 
     scan = Scan(path)
     with pytest.raises(MalformedTableError, match=r'late\.csv, line 200002: .*"abc"'):
         log_to_customers(scan, segments.log_columns(scan.sample()))
+
+
+def test_keeping_repeated_lines_counts_every_line(tmp_path: Path) -> None:
+    log = cdnow_log()
+    path = tmp_path / "cdnow.parquet"
+    log.to_parquet(path)
+    scan = Scan(path)
+    columns = segments.recognise_log(scan.sample())
+    assert columns is not None
+    kept = log_to_customers(scan, columns, drop_repeats=False)
+    dropped = log_to_customers(scan, columns)
+    repeats = int(log.duplicated().sum())
+    assert repeats > 0
+    assert int(kept["frequency"].sum()) == len(log)
+    assert int(dropped["frequency"].sum()) == len(log) - repeats
+    assert kept["monetary"].sum() == pytest.approx(log["amount"].sum())
