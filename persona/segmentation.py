@@ -133,8 +133,8 @@ def run_segmentation(
         guessed = transactions is None and not any((date_column, amount_column, quantity_column))
         notes.append(
             (
-                "This file looks like a transaction log (one row per purchase; pass "
-                "--no-transactions if it is not). "
+                f"{'These rows look' if source.is_database else 'This file looks'} like a "
+                "transaction log (one row per purchase; pass --no-transactions if it is not). "
                 if guessed
                 else ""
             )
