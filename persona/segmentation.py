@@ -11,6 +11,7 @@ project's documents (:mod:`persona.identifiers`).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 Progress = Callable[[str, float], None]
+OnSave = Callable[[sqlite3.Connection, int, segments.SegmentationResult, Any], None]
+"""``on_save(db, segmentation_id, result, frame)``: more writes in the same transaction."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def run_segmentation(
     sheet: str | None = None,
     random_state: int = 0,
     progress: Progress | None = None,
+    on_save: OnSave | None = None,
 ) -> SegmentationRun:
     """Load ``path``, segment it and store the result; returns what was stored.
 
@@ -88,6 +92,10 @@ def run_segmentation(
     named RFM score segments of a log). ``dictionary`` is a data dictionary file
     (:func:`segments.read_dictionary`); it is checked against the table before
     anything is fitted or saved, and stored with the segmentation.
+
+    ``on_save`` runs inside the transaction that stores the segmentation, after its
+    segments and labels and before its baseline snapshot (a re-fit records the
+    refresh and moves personas there, so everything commits together or not at all).
     """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
@@ -149,7 +157,7 @@ def run_segmentation(
         None if log is None else log.options(),
     )
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known, words, read_as
+        services, path, frame, result, warnings, algorithm, k, known, words, read_as, on_save
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -215,6 +223,7 @@ def _save(
     known: list[tuple[str, int, int]],
     words: segments.DataDictionary,
     read_as: SnapshotSource,
+    on_save: OnSave | None = None,
 ) -> tuple[int, int, int]:
     digest = _sha256(path)
     project_id = services.project_id
@@ -265,6 +274,8 @@ def _save(
                 profile=data,
             )
         repo.insert_labels(db, segmentation_id, labels)
+        if on_save is not None:
+            on_save(db, segmentation_id, result, frame)
         insert_baseline(
             db, project_id, segmentation_id, baseline, source=path.name, sha256=digest,
             taken_at=str(frame.attrs.get("as_of") or now[:10]), read_as=read_as, created_at=now,
