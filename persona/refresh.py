@@ -175,7 +175,7 @@ def _previous(services: Services, segmentation_id: int) -> tuple[pd.Series, dict
     latest = repo.latest_snapshot(services.store, segmentation_id)
     assert latest is not None
     labels = (
-        repo.segmentation_labels(services.store, segmentation_id)
+        segmentation_repo.customer_labels(services.store, segmentation_id)
         if latest.kind == "baseline"
         else repo.snapshot_labels(services.store, latest.id)
     )

@@ -19,7 +19,7 @@ from segments.assign import assign_prepared
 from segments.drift import BucketCounts, FeatureBins, count_buckets, reference_bins
 from segments.facts import humanise
 from segments.features import prepare_frame
-from segments.fit import _profile_frame
+from segments.fit import profile_frame
 from segments.profile import SegmentProfile, build_profiles
 from segments.state import AssignmentModel
 
@@ -78,7 +78,7 @@ def measure_snapshot(
     described: list[SegmentProfile] = []
     if profiles and len(values):
         present = [c for c in outcomes if c in frame.columns]
-        framed, columns = _profile_frame(frame, prepared, spec, present)
+        framed, columns = profile_frame(frame, prepared, spec, present)
         described = build_profiles(
             framed, values, columns, min_segment_size=min_segment_size, describe=describe
         )
