@@ -12,6 +12,7 @@ failure half-way leaves the project as it was.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,11 @@ def test_refit_of_a_too_coarse_segmentation_reports_splits_and_cli_prints_them(
     assert main([*home, "refresh", str(after), "--refit"]) == 0
     out = capsys.readouterr().out
     assert "Re-fit: segmentation" in out and "kept:" in out
+    # History names the last refresh's alerts, not the re-fit's baseline that came after it.
+    assert main([*home, "history"]) == 0
+    shown = capsys.readouterr().out
+    assert [s.kind for s in history(services)][-2:] == ["refresh", "baseline"]
+    assert re.search(r"(Latest alerts|No alerts in the latest refresh) \(snapshot 4\)", shown)
 
 
 @pytest.mark.parametrize("where", ["fit", "persona moves"])

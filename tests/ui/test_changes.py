@@ -19,10 +19,11 @@ from persona.config import Settings
 from persona.refresh import refresh
 from persona.segmentation import run_segmentation
 from persona.services import Services
-from segments.sample import PLANTED_DRIFT, make_customers, make_snapshot
+from segments.sample import PLANTED_DRIFT, SEGMENTS, make_customers, make_snapshot
 from tests.ui.conftest import Recorder, serve
 from tests.ui.helpers import choose, click_tab, shoot, toasts, wait_for_text
-from ui.changes import NO_SNAPSHOT, changes_state
+from ui.changes import NO_SNAPSHOT, changes_state, run_refresh
+from ui.common import Workspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "persona" / "sample_data"
 
@@ -70,6 +71,27 @@ def test_after_a_refresh_the_screen_shows_alerts_matrix_chart_and_banded_drift(
     assert row and 'class="ps-psi ps-psi-significant"' in row.group(1).split("</td>")[0]
     age = re.search(r"<tr><td>age</td>(.*?)</tr>", drift)
     assert age and "ps-psi-stable" in age.group(1).split("</td>")[0]
+
+
+def test_the_refit_option_reports_the_matches_and_charts_both_segmentations(
+    services: Services, tmp_path: Path
+) -> None:
+    first, names = make_customers(1500, 3)
+    run_segmentation(services, _write(first, tmp_path / "first.csv"), k=3)
+    truth = names.map({s.name: i for i, s in enumerate(SEGMENTS)}).to_numpy(dtype="int64")
+    later = _write(make_customers(1500, [3, 9], segments_of=truth)[0], tmp_path / "later.csv")
+    ws = Workspace(services)
+    summary, alerts, _matrix, figure, _drift = run_refresh(
+        ws, services.settings.project, str(later), True, lambda *_a, **_k: None
+    )
+    assert "**Re-fit:** new segmentation #2." in summary
+    assert re.search(r"^- split: \\#\d ", summary, re.M), summary  # labels are escaped text
+    assert alerts.startswith("### Alerts of snapshot #2")
+    # The chart carries both segmentations: the old one's lines, then the re-fit's.
+    assert {trace.name.rsplit("(", 1)[-1] for trace in figure.data} == {
+        "segmentation 1)",
+        "segmentation 2)",
+    }
 
 
 @pytest.mark.browser
