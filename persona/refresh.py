@@ -10,14 +10,18 @@ new version of every persona whose facts moved are stored in one transaction.
 
 With ``refit=True`` the segments are then found again on the newer table
 (:func:`persona.segmentation.run_segmentation`), old and new segments matched by
-shared members and centre distance (:mod:`segments.matching`), personas of kept,
-split and merged segments follow their successor, and personas of vanished
-segments are archived, never deleted.
+shared members (each customer's segment in the previous snapshot against the
+re-fit) and centre distance (:mod:`segments.matching`); personas of kept, split
+and merged segments follow their successor (a new version with its facts), and
+personas of vanished segments are archived, never deleted. The snapshot, the new
+segmentation and every persona change then commit in one transaction: a failure
+anywhere (the fit included) leaves the project as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,6 +37,7 @@ from persona.repos import personas as persona_repo
 from persona.repos import segmentations as segmentation_repo
 from persona.repos import snapshots as repo
 from persona.segmentation import (
+    StoredSegment,
     latest_segmentation,
     load_assignment_model,
     load_dictionary,
@@ -46,6 +51,7 @@ from segments.alerts import Alert, Thresholds, refit_advice, snapshot_alerts
 from segments.drift import BucketCounts, FeatureBins, FeatureDrift, drift_table
 from segments.matching import SegmentMatch, match_segments
 from segments.migration import Migration, migration_matrix
+from segments.profile import SegmentProfile
 from segments.snapshot import SnapshotMeasures, measure_snapshot
 
 __all__ = ["PersonaUpdate", "RefreshReport", "refresh", "thresholds"]
@@ -169,7 +175,7 @@ def _previous(services: Services, segmentation_id: int) -> tuple[pd.Series, dict
     latest = repo.latest_snapshot(services.store, segmentation_id)
     assert latest is not None
     labels = (
-        repo.segmentation_labels(services.store, segmentation_id)
+        segmentation_repo.customer_labels(services.store, segmentation_id)
         if latest.kind == "baseline"
         else repo.snapshot_labels(services.store, latest.id)
     )
@@ -200,7 +206,7 @@ def refresh(
             "is no reference to compare with.",
             hint="Segment the original table again (`persona segment FILE`), then refresh.",
         )
-    model, saved = load_assignment_model(services, segmentation_id)
+    model, _saved = load_assignment_model(services, segmentation_id)
     report("Loading table", 0.0)
     loaded = segments.read_table(
         path, sheet=sheet, max_bytes=services.settings.max_upload_mb * 1024 * 1024
@@ -242,8 +248,9 @@ def refresh(
         drift, baseline.summary.get("confidence"), measures.confidence, limits, describe
     )
     taken_at = str(frame.attrs.get("as_of") or utc_now()[:10])
-    report("Saving the snapshot and persona versions", 0.8)
-    with services.store.transaction() as db:
+
+    def record(db: sqlite3.Connection) -> RefreshReport:
+        """Store the snapshot, its labels and the persona versions it causes."""
         snapshot_id = repo.insert_snapshot(
             db, services.project_id, segmentation_id, kind="refresh", source=path.name,
             sha256=_sha256(path), taken_at=taken_at, n_rows=measures.n_customers,
@@ -267,16 +274,22 @@ def refresh(
         updates = _update_personas(
             services, stored, measures, f"snapshot #{snapshot_id} ({path.name})", snapshot_id
         )
-    result = RefreshReport(
-        snapshot_id=snapshot_id, segmentation_id=segmentation_id, source=path.name,
-        taken_at=taken_at, n_customers=measures.n_customers, labels=labels,
-        migration=migration, shares_before=shares_before, shares_after=measures.shares,
-        drift=drift, confidence_before=confidence_before, confidence_after=measures.confidence,
-        alerts=alerts, refit_reasons=reasons, personas=updates, notes=notes,
-    )  # fmt: skip
+        return RefreshReport(
+            snapshot_id=snapshot_id, segmentation_id=segmentation_id, source=path.name,
+            taken_at=taken_at, n_customers=measures.n_customers, labels=labels,
+            migration=migration, shares_before=shares_before, shares_after=measures.shares,
+            drift=drift, confidence_before=confidence_before,
+            confidence_after=measures.confidence, alerts=alerts, refit_reasons=reasons,
+            personas=updates, notes=notes,
+        )  # fmt: skip
+
     if refit:
-        report("Finding the segments again", 0.85)
-        result = _refit(services, path, result, model, saved.roles, sheet, read_as)
+        report("Finding the segments again", 0.7)
+        result = _refit(services, path, record, previous, model, sheet, read_as)
+    else:
+        report("Saving the snapshot and persona versions", 0.8)
+        with services.store.transaction() as db:
+            result = record(db)
     report("Done", 1.0)
     return result
 
@@ -323,61 +336,116 @@ def _update_personas(
 def _refit(
     services: Services,
     path: Path,
-    report: RefreshReport,
+    record: Callable[[sqlite3.Connection], RefreshReport],
+    old_labels: pd.Series,
     model: segments.AssignmentModel,
-    roles: dict[str, str],
     sheet: str | None,
     read_as: SnapshotSource,
 ) -> RefreshReport:
-    """Find the segments again on ``path``, match them to the old ones, move personas."""
-    old_stored = load_segments(services, report.segmentation_id)
+    """Find the segments again on ``path``, match them to the old ones, move personas.
+
+    The refresh (``record``), the new segmentation, the matches' persona moves and
+    archives are one transaction: a failure anywhere leaves the project as it was.
+    """
     log = read_as.log or {}
+    done: dict[str, RefreshReport] = {}
+
+    def follow(
+        db: sqlite3.Connection, new_id: int, fitted: segments.SegmentationResult, frame: Any
+    ) -> None:
+        refreshed = record(db)
+        new_labels = pd.Series(fitted.labels.to_numpy(), index=fitted.labels.index.map(str))
+        matches = match_segments(old_labels, new_labels, _encoded(model, frame, new_labels))
+        new_segments = {s.segment_index: s for s in load_segments(services, new_id)}
+        profiles = {p.segment_id: p for p in fitted.profiles}
+        moved = _move_personas(
+            services, db, refreshed.segmentation_id, _successors(matches, new_segments),
+            new_segments, profiles, new_id,
+        )  # fmt: skip
+        done["report"] = _with(
+            refreshed, matches=matches, refit_segmentation_id=new_id,
+            personas=[*refreshed.personas, *moved],
+        )  # fmt: skip
+
     run = run_segmentation(
         services, path, transactions=read_as.kind == "log",
         customer_column=log.get("customer_column"), date_column=log.get("date_column"),
         amount_column=log.get("amount_column"), quantity_column=log.get("quantity_column"),
-        id_column=model.id_column, sheet=sheet,
+        id_column=model.id_column, sheet=sheet, on_save=follow,
     )  # fmt: skip
-    old_labels = repo.snapshot_labels(services.store, report.snapshot_id)
-    new_labels = pd.Series(run.result.labels.to_numpy(), index=run.result.labels.index.map(str))
-    frame = run.frame.rename(columns=str)
+    result = done["report"]
+    return _with(result, notes=[*result.notes, *(f"Re-fit: {n}" for n in run.notes)])
+
+
+def _encoded(model: segments.AssignmentModel, frame: Any, labels: pd.Series) -> Any:
+    """The old model's encoding of the re-fitted customers, rows in ``labels``' order."""
+    frame = frame.rename(columns=str)
     if model.id_column is not None and model.id_column in frame.columns:
         frame = frame.drop_duplicates(model.id_column).set_index(
             frame[model.id_column].drop_duplicates().map(str)
         )
     else:
         frame.index = frame.index.map(str)
-    encoded = model.transform(frame.reindex(new_labels.index))
-    matches = match_segments(old_labels, new_labels, encoded)
-    new_by_index = {s.segment_index: s for s in run.segments}
-    old_by_id = {s.id: s for s in old_stored}
-    successor: dict[int, int | None] = {}
+    return model.transform(frame.reindex(labels.index))
+
+
+def _successors(
+    matches: list[SegmentMatch], new_segments: dict[int, StoredSegment]
+) -> dict[int, tuple[int | None, str]]:
+    """Old segment number → (new segment number or None when vanished, transition)."""
+    successor: dict[int, tuple[int | None, str]] = {}
     for m in matches:
         if m.transition == "vanished":
-            successor[m.old[0]] = None
+            successor[m.old[0]] = (None, m.transition)
         elif m.transition in ("kept", "merged"):
             for o in m.old:
-                successor[o] = m.new[0]
+                successor[o] = (m.new[0], m.transition)
         elif m.transition == "split":
             # A persona follows the largest part of its split segment.
-            successor[m.old[0]] = max(m.new, key=lambda n: new_by_index[n].size)
-    updates = list(report.personas)
+            successor[m.old[0]] = (max(m.new, key=lambda n: new_segments[n].size), m.transition)
+    return successor
+
+
+def _move_personas(
+    services: Services,
+    db: sqlite3.Connection,
+    old_segmentation_id: int,
+    successor: dict[int, tuple[int | None, str]],
+    new_segments: dict[int, StoredSegment],
+    profiles: dict[int, SegmentProfile],
+    new_segmentation_id: int,
+) -> list[PersonaUpdate]:
+    """Each persona of the old segments follows its successor (new facts) or is archived."""
+    old_by_id = {s.id: s for s in load_segments(services, old_segmentation_id)}
     now = utc_now()
-    with services.store.transaction() as db:
-        for summary in persona_repo.list_personas(services.store, services.project_id):
-            old = old_by_id.get(summary.segment_id or -1)
-            if old is None or summary.archived_at:
-                continue
-            target = successor.get(old.segment_index)
-            if target is None:
-                persona_repo.archive_persona(db, summary.id, now)
-                updates.append(PersonaUpdate(summary.id, summary.name, "archived"))
-                continue
-            persona_repo.set_segment(db, summary.id, new_by_index[target].id)
-            updates.append(PersonaUpdate(summary.id, summary.name, "moved"))
-    notes = [*report.notes, *(f"Re-fit: {n}" for n in run.notes)]
-    return _with(report, matches=matches, refit_segmentation_id=run.segmentation_id,
-                 personas=updates, notes=notes)  # fmt: skip
+    out = []
+    for summary in persona_repo.list_personas(services.store, services.project_id):
+        old = old_by_id.get(summary.segment_id or -1)
+        if old is None or summary.archived_at:
+            continue
+        target, transition = successor.get(old.segment_index, (None, "vanished"))
+        if target is None:
+            persona_repo.archive_persona(db, summary.id, now)
+            out.append(PersonaUpdate(summary.id, summary.name, "archived"))
+            continue
+        segment = new_segments[target]
+        current = persona_repo.get_persona(services.store, services.project_id, summary.id)
+        persona, moves = refreshed_persona(
+            current.persona, profiles[target], f"the re-fit (segmentation #{new_segmentation_id})"
+        )
+        facts = persona.facts.model_copy(
+            update={"segment_id": segment.id, "segment_index": target, "label": segment.label}
+        )
+        _pid, version = persona_repo.save_version(
+            services.store, services.project_id, segment.id, summary.id,
+            persona.model_copy(update={"facts": facts}), "refreshed", current.model,
+            {"refit_segmentation_id": new_segmentation_id, "transition": transition,
+             "from_segment": old.id, "to_segment": segment.id, "from_version": current.version,
+             "facts_moved": [m.to_dict() for m in moves]},
+        )  # fmt: skip
+        persona_repo.set_segment(db, summary.id, segment.id)
+        out.append(PersonaUpdate(summary.id, summary.name, "moved", version, moves))
+    return out
 
 
 def _with(report: RefreshReport, **changes: Any) -> RefreshReport:

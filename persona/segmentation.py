@@ -11,6 +11,7 @@ project's documents (:mod:`persona.identifiers`).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 Progress = Callable[[str, float], None]
+OnSave = Callable[[sqlite3.Connection, int, segments.SegmentationResult, Any], None]
+"""``on_save(db, segmentation_id, result, frame)``: more writes in the same transaction."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def run_segmentation(
     random_state: int = 0,
     engine: str | None = None,
     progress: Progress | None = None,
+    on_save: OnSave | None = None,
 ) -> SegmentationRun:
     """Load ``path``, segment it and store the result; returns what was stored.
 
@@ -103,6 +107,10 @@ def run_segmentation(
     and CSV/Parquet files past ``PERSONA_MAX_UPLOAD_MB`` out of core with DuckDB
     (:mod:`segments.engines.outofcore`: a log is aggregated by SQL, never loaded
     whole), everything else with pandas; ``duckdb`` and ``pandas`` force one.
+
+    ``on_save`` runs inside the transaction that stores the segmentation, after its
+    segments and labels and before its baseline snapshot (a re-fit records the
+    refresh and moves personas there, so everything commits together or not at all).
     """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
@@ -180,7 +188,18 @@ def run_segmentation(
     )
     digest = frame_digest(view) if source.path is None else _sha256(source.path)
     dataset_id, segmentation_id, added = _save(
-        services, source, digest, frame, result, warnings, algorithm, k, known, words, read_as
+        services,
+        source,
+        digest,
+        frame,
+        result,
+        warnings,
+        algorithm,
+        k,
+        known,
+        words,
+        read_as,
+        on_save,
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -258,6 +277,7 @@ def _save(
     known: list[tuple[str, int, int]],
     words: segments.DataDictionary,
     read_as: SnapshotSource,
+    on_save: OnSave | None = None,
 ) -> tuple[int, int, int]:
     project_id = services.project_id
     now = utc_now()
@@ -307,6 +327,8 @@ def _save(
                 profile=data,
             )
         repo.insert_labels(db, segmentation_id, labels)
+        if on_save is not None:
+            on_save(db, segmentation_id, result, frame)
         insert_baseline(
             db, project_id, segmentation_id, baseline, source=source.name, sha256=digest,
             taken_at=str(frame.attrs.get("as_of") or now[:10]), read_as=read_as, created_at=now,

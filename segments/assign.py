@@ -12,9 +12,18 @@ from sklearn.neighbors import KNeighborsClassifier, NearestCentroid
 
 from segments.errors import ColumnNotFoundError
 from segments.features import FeatureSpec
+from segments.state import AssignmentModel
 
-__all__ = ["Assigner", "assign_segments", "assignment_accuracy", "make_classifier"]
+__all__ = [
+    "Assigner",
+    "assign_prepared",
+    "assign_segments",
+    "assignment_accuracy",
+    "make_classifier",
+]
 
+CHUNK = 100_000
+"""Rows encoded at a time (bounds the encoded matrix's memory)."""
 CV_SAMPLE = 10_000
 CV_FOLDS = 5
 
@@ -74,6 +83,18 @@ def assign_segments(result: Assigner, frame: pd.DataFrame) -> pd.Series:
     Raises:
         ColumnNotFoundError: a feature column of the segmentation is missing.
     """
+    index = _checked_index(result, frame)
+    labels = np.empty(len(frame), dtype="int64")
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        for start in range(0, len(frame), CHUNK):
+            part = frame.iloc[start : start + CHUNK]
+            labels[start : start + len(part)] = result.predict(part)
+    return pd.Series(labels, index=index, name="segment")
+
+
+def _checked_index(result: Assigner, frame: pd.DataFrame) -> pd.Index:
+    """The customer index of ``frame``, once every feature column is known present."""
     missing = [c for c in result.feature_spec.sources if c not in frame.columns]
     if missing:
         raise ColumnNotFoundError(
@@ -82,13 +103,33 @@ def assign_segments(result: Assigner, frame: pd.DataFrame) -> pd.Series:
             hint="Load a table with the same columns as the one the segments were fitted on.",
         )
     if result.id_column is not None and result.id_column in frame.columns:
-        index = pd.Index(frame[result.id_column], name=result.id_column)
-    else:
-        index = frame.index
-    labels = np.empty(len(frame), dtype="int64")
+        return pd.Index(frame[result.id_column], name=result.id_column)
+    return frame.index
+
+
+def assign_prepared(
+    model: AssignmentModel,
+    frame: pd.DataFrame,
+    prepared: pd.DataFrame,
+    labels: pd.Series | None = None,
+) -> tuple[pd.Series, np.ndarray]:
+    """Segment numbers and assignment confidence of every customer, encoding each row once.
+
+    ``prepared`` is :func:`~segments.features.prepare_frame` of ``frame`` with the model's
+    spec. ``labels``: the segments when already known (then only the confidence is
+    computed). Same results as :func:`assign_segments` and ``model.confidence``.
+    """
+    index = _checked_index(model, frame)
+    known = labels is not None
+    values = labels.to_numpy(dtype="int64") if labels is not None else np.empty(len(frame), "int64")
+    confidence = np.empty(len(frame), dtype="float64")
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("ignore")
-        for start in range(0, len(frame), 100_000):
-            part = frame.iloc[start : start + 100_000]
-            labels[start : start + len(part)] = result.predict(part)
-    return pd.Series(labels, index=index, name="segment")
+        for start in range(0, len(frame), CHUNK):
+            x = model.encode(prepared.iloc[start : start + CHUNK])
+            stop = start + len(x)
+            if not known:
+                values[start:stop] = model.predict_encoded(x)
+            confidence[start:stop] = model.confidence_encoded(x)
+    out = labels if labels is not None else pd.Series(values, index=index, name="segment")
+    return out, confidence

@@ -116,11 +116,12 @@ class FeatureBins:
             out = np.searchsorted(np.asarray(self.edges, dtype="float64"), numbers, side="left")
             out[~np.isfinite(numbers)] = len(self.edges) + 1
             return out.astype("int64")
-        codes = pd.Categorical(values.astype("object").astype("str"), categories=self.levels).codes
-        out = np.asarray(codes, dtype="int64")
-        out[out < 0] = len(self.levels)
-        out[values.isna().to_numpy()] = len(self.levels)
-        return out
+        # Factorise first: the text work is once per distinct label, not once per row.
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+        where = {level: i for i, level in reversed(list(enumerate(self.levels)))}
+        unseen = len(self.levels)
+        lookup = np.array([where.get(str(u), unseen) for u in uniques] + [unseen], dtype="int64")
+        return lookup[codes]  # code -1 (missing) takes the appended "unseen or missing"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (:meth:`from_dict` reads it back)."""

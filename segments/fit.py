@@ -360,7 +360,7 @@ def _fit(
             )
 
     stages.start("describe", "Describing the segments")
-    prepared, columns = _profile_frame(frame, prepared, spec, outcomes)
+    prepared, columns = profile_frame(frame, prepared, spec, outcomes)
     profiles = build_profiles(
         prepared, labels, columns, min_segment_size=min_segment_size, describe=words.describe
     )
@@ -432,10 +432,15 @@ def _fit(
     )
 
 
-def _profile_frame(
+def profile_frame(
     frame: pd.DataFrame, prepared: pd.DataFrame, spec: FeatureSpec, outcomes: list[str]
 ) -> tuple[pd.DataFrame, ProfileColumns]:
-    """Prepared features plus prepared outcome columns, and how to describe each."""
+    """Prepared features plus prepared outcome columns, and how to describe each.
+
+    ``prepared`` is :func:`~segments.features.prepare_frame` of ``frame``; the fit and a
+    snapshot under the fixed assignment (:mod:`segments.snapshot`) describe segments
+    from the same columns this way.
+    """
     extra = FeatureSpec()
     for column in outcomes:
         if column in spec.sources:

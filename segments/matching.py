@@ -6,7 +6,8 @@ MOSTLY``), or the new one came mostly from the old one (``overlap / new size ≥
 MOSTLY``) and took at least ``MIN_SHARE`` of it (a smaller splinter is *new*). The links
 then read as the cluster transitions of MONIC (Spiliopoulou et al., 2006): one
 to one is *kept*, one old to several new is a *split*, several old to one new a
-*merge*, an old segment with no link *vanished*, a new one with no link is *new*.
+*merge*, an old segment with no link (or none of whose customers is in the newer
+table) *vanished*, a new one with no link is *new*.
 Each match also carries the distance between the two sides' centres in one
 feature space (the old model's standardised units); an old segment that lost its
 members and a new one that has no past are still *kept* when their centres are
@@ -125,6 +126,9 @@ def match_segments(
     for n in table.columns:
         if int(n) not in seen_new and not by_new[int(n)]:
             out.append(match("new", [], [int(n)]))
+    # An old segment none of whose customers is in the newer table vanished with them.
+    for o in sorted(set(np.unique(before.to_numpy()).tolist()) - set(table.index.tolist())):
+        out.append(SegmentMatch("vanished", (int(o),), (), detail={"customers_left": True}))
     out = _pair_by_distance(out, distance, match)
     order = {"kept": 0, "split": 1, "merged": 2, "vanished": 3, "new": 4}
     return sorted(out, key=lambda m: (order[m.transition], m.old, m.new))

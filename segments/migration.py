@@ -79,12 +79,6 @@ class Migration:
         }
 
 
-def _positions(side: pd.Series, keys: np.ndarray) -> np.ndarray:
-    present = side.notna().to_numpy()
-    values = side.fillna(-1).to_numpy(dtype="int64")
-    return np.where(present, np.searchsorted(keys, values), len(keys)).astype("int64")
-
-
 def migration_matrix(
     old: pd.Series,
     new: pd.Series,
@@ -104,17 +98,25 @@ def migration_matrix(
     """
     before = pd.Series(old.to_numpy(), index=old.index.map(str))
     after = pd.Series(new.to_numpy(), index=new.index.map(str))
-    for name, series in (("old", before), ("new", after)):
-        if series.index.has_duplicates:
-            repeated = series.index[series.index.duplicated()][:5].tolist()
+    # Every id once (old ids first): one hash pass instead of an outer join.
+    codes, ids = pd.factorize(np.concatenate([before.index.to_numpy(object),
+                                              after.index.to_numpy(object)]))  # fmt: skip
+    n_old = len(before)
+    for name, part in (("old", codes[:n_old]), ("new", codes[n_old:])):
+        seen = np.bincount(part, minlength=len(ids))
+        if len(part) and seen.max() > 1:
+            repeated = ids[np.flatnonzero(seen > 1)[:5]].tolist()
             raise ValueError(f"the {name} snapshot repeats customer ids: {repeated}")
-    joined = pd.concat([before.rename("old"), after.rename("new")], axis=1, join="outer")
     extra = np.asarray(segments or [], dtype="int64")
-    old_keys = np.union1d(np.unique(before.to_numpy(dtype="int64")), extra)
-    new_keys = np.union1d(np.unique(after.to_numpy(dtype="int64")), extra)
+    old_values = before.to_numpy(dtype="int64")
+    new_values = after.to_numpy(dtype="int64")
+    old_keys = np.union1d(np.unique(old_values), extra)
+    new_keys = np.union1d(np.unique(new_values), extra)
     # Positions in the matrix: a missing side is the last row (new) / column (gone).
-    rows = _positions(joined["old"], old_keys)
-    columns = _positions(joined["new"], new_keys)
+    rows = np.full(len(ids), len(old_keys), dtype="int64")
+    rows[codes[:n_old]] = np.searchsorted(old_keys, old_values)
+    columns = np.full(len(ids), len(new_keys), dtype="int64")
+    columns[codes[n_old:]] = np.searchsorted(new_keys, new_values)
     width = len(new_keys) + 1
     cells = rows * width + columns
     size = (len(old_keys) + 1) * width
@@ -131,6 +133,6 @@ def migration_matrix(
     worth = None
     if value is not None:
         amounts = pd.Series(value.to_numpy(dtype="float64"), index=value.index.map(str))
-        weights = amounts.reindex(joined.index).fillna(0.0).to_numpy(dtype="float64")
+        weights = amounts.reindex(pd.Index(ids)).fillna(0.0).to_numpy(dtype="float64")
         worth = table(weights)
     return Migration(counts=counts, value=worth)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from segments.assign import assign_segments
+from segments.assign import assign_prepared
 from segments.drift import BucketCounts, FeatureBins, count_buckets, reference_bins
 from segments.facts import humanise
 from segments.features import prepare_frame
-from segments.fit import _profile_frame
+from segments.fit import profile_frame
 from segments.profile import SegmentProfile, build_profiles
 from segments.state import AssignmentModel
 
@@ -65,21 +65,20 @@ def measure_snapshot(
     ``profiles``: also describe each segment under this assignment (size, share and
     statistics; rules and scorecards belong to the fit and are not redone).
     """
-    if labels is None:
-        labels = assign_segments(model, frame)
-    values = labels.to_numpy(dtype="int64")
     spec = model.feature_spec
+    # Prepared once: assignment, confidence, buckets and profiles all read it.
     prepared = prepare_frame(frame, spec.to_dict())
-    prepared.index = labels.index
+    labels, confidences = assign_prepared(model, frame, prepared, labels)
+    values = labels.to_numpy(dtype="int64")
     chosen = list(bins) if bins is not None else reference_bins(prepared, spec)
     counts = count_buckets(prepared, values, chosen)
-    confidence = float(np.mean(model.confidence(frame))) if len(frame) else 0.0
+    confidence = float(np.mean(confidences)) if len(frame) else 0.0
     segments, sizes = np.unique(values, return_counts=True)
     n = max(len(values), 1)
     described: list[SegmentProfile] = []
     if profiles and len(values):
         present = [c for c in outcomes if c in frame.columns]
-        framed, columns = _profile_frame(frame, prepared.set_axis(frame.index), spec, present)
+        framed, columns = profile_frame(frame, prepared, spec, present)
         described = build_profiles(
             framed, values, columns, min_segment_size=min_segment_size, describe=describe
         )

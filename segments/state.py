@@ -98,11 +98,19 @@ class _Block:
 
     def transform(self, prepared: pd.DataFrame) -> np.ndarray:
         if self.kind == "cat":
-            parts = [
-                (prepared[column].to_numpy(dtype=object)[:, None] == np.array(levels, dtype=object))
-                for column, levels in zip(self.columns, self.categories, strict=True)
-            ]
-            return np.hstack(parts).astype("float64") if parts else np.empty((len(prepared), 0))
+            width = sum(len(levels) for levels in self.categories)
+            out = np.zeros((len(prepared), width), dtype="float64")
+            offset = 0
+            for column, levels in zip(self.columns, self.categories, strict=True):
+                # One-hot by factorising: the string work is once per distinct label.
+                codes, uniques = pd.factorize(prepared[column].to_numpy(dtype=object))
+                where = {level: i for i, level in reversed(list(enumerate(levels)))}
+                position = np.array([where.get(u, -1) for u in uniques] + [-1], dtype="int64")
+                hit = position[codes]  # code -1 (missing) takes the appended -1
+                rows = np.flatnonzero(hit >= 0)
+                out[rows, offset + hit[rows]] = 1.0
+                offset += len(levels)
+            return out
         assert self.fill is not None
         values = prepared[list(self.columns)].to_numpy(dtype="float64", copy=True)
         missing = np.isnan(values)
@@ -180,13 +188,20 @@ class AssignmentModel:
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoded feature matrix of ``frame`` (what the classifier sees)."""
-        prepared = prepare_frame(frame, self.feature_spec.to_dict())
+        return self.encode(prepare_frame(frame, self.feature_spec.to_dict()))
+
+    def encode(self, prepared: pd.DataFrame) -> np.ndarray:
+        """:meth:`transform` of a frame already prepared (:func:`~segments.features.prepare_frame`
+        with this model's spec), so a caller that needs the prepared frame too converts once."""
         encoded = np.hstack([block.transform(prepared) for block in self.blocks])
         return encoded[:, self.keep]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Segment numbers for the rows of ``frame``."""
-        x = self.transform(frame)
+        return self.predict_encoded(self.transform(frame))
+
+    def predict_encoded(self, x: np.ndarray) -> np.ndarray:
+        """Segment numbers for rows already encoded (:meth:`transform` / :meth:`encode`)."""
         if self.centres is not None:
             return self.classes[pairwise_distances_argmin(x, self.centres, metric="euclidean")]
         return np.asarray(self._neighbours().predict(x))
@@ -198,7 +213,10 @@ class AssignmentModel:
         second-nearest centre (0 on a boundary, 1 at a centre). Neighbours: the share of
         the nearest reference customers that vote for the winning segment.
         """
-        x = self.transform(frame)
+        return self.confidence_encoded(self.transform(frame))
+
+    def confidence_encoded(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`confidence` of rows already encoded (:meth:`transform` / :meth:`encode`)."""
         if self.centres is None:
             return np.asarray(self._neighbours().predict_proba(x).max(axis=1), dtype="float64")
         if len(self.centres) < 2:

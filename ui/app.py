@@ -20,6 +20,7 @@ from gradio.components import Component
 # `import ui.x as x`, not `from ui import x`: the latter runs ui/__init__, which imports
 # this module (an import cycle).
 import ui.api as api
+import ui.changes as changes
 import ui.data as data
 import ui.documents as documents
 import ui.interview as interview
@@ -104,6 +105,10 @@ CSS = """
 .ps-answer { white-space: pre-wrap; }
 /* Gradio's footer separates links we do not show (API, "built with"): no stray "·". */
 footer .divider { display: none; }
+.ps-psi { padding: 0 6px; border-radius: 4px; }
+.ps-psi-stable { background: #dcfce7; color: #14532d; }
+.ps-psi-moderate { background: #fef9c3; color: #854d0e; }
+.ps-psi-significant { background: #fee2e2; color: #991b1b; font-weight: 600; }
 """
 
 
@@ -148,6 +153,7 @@ def build_app(services: Services) -> gr.Blocks:
                 ("personas", "3 · Personas", personas),
                 ("interview", "4 · Interview", interview),
                 ("panel", "5 · Panel & insights", panel),
+                ("changes", "6 · Changes", changes),
             ):
                 with gr.Tab(title, id=tab_id, elem_id=f"tab-{tab_id}") as tab:
                     screens.append((tab, module.build(ws, project)))

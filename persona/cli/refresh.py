@@ -128,7 +128,15 @@ def history_command(
             *(f"{s.shares[k]:.1%}" if k in s.shares else "" for k in segments_seen),
         )  # fmt: skip
     console.print(table)
-    latest = snapshots[-1]
-    console.print(f"Latest alerts (snapshot {latest.id}):" if latest.alerts else "No alerts.")
+    # A re-fit's baseline comes last and has no alerts of its own: show the last refresh's.
+    latest = next((s for s in reversed(snapshots) if s.kind == "refresh"), None)
+    if latest is None:
+        console.print("No refresh yet: `persona refresh FILE` compares a newer table.")
+        return
+    console.print(
+        f"Latest alerts (snapshot {latest.id}):"
+        if latest.alerts
+        else f"No alerts in the latest refresh (snapshot {latest.id})."
+    )
     for alert in latest.alerts:
         console.print(f"  • {escape(alert['text'])}")

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from persona.errors import NotFoundError
 from persona.store import Store, dumps
 from segments.facts import Fact
@@ -22,6 +24,7 @@ from segments.profile import stored_facts
 __all__ = [
     "SavedModel",
     "StoredSegment",
+    "customer_labels",
     "data_dictionary",
     "dataset_source",
     "get_segment",
@@ -29,6 +32,7 @@ __all__ = [
     "insert_labels",
     "insert_segment",
     "insert_segmentation",
+    "label_series",
     "latest_segmentation_id",
     "list_segments",
     "result_summary",
@@ -209,6 +213,25 @@ def insert_labels(
 
 
 # --------------------------------------------------------------------------- reads
+
+
+def customer_labels(store: Store, segmentation_id: int) -> pd.Series:
+    """Customer id → segment number as the segmentation fitted them."""
+    rows = store.query(
+        "SELECT customer_id, segment_index FROM segment_labels WHERE segmentation_id = ?",
+        (segmentation_id,),
+    )
+    return label_series(rows)
+
+
+def label_series(rows: Sequence[sqlite3.Row]) -> pd.Series:
+    """Rows of ``customer_id, segment_index`` as a customer id → segment number series."""
+    return pd.Series(
+        [int(r["segment_index"]) for r in rows],
+        index=pd.Index([str(r["customer_id"]) for r in rows], name="customer_id"),
+        dtype="int64",
+        name="segment",
+    )
 
 
 def latest_segmentation_id(store: Store, project_id: int) -> int | None:

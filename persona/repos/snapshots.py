@@ -2,7 +2,8 @@
 
 The only module with SQL for these tables. A snapshot row holds aggregates only
 (shares, bucket counts, PSI, migration counts, alerts); the customer → segment
-labels of a snapshot sit in ``snapshot_labels`` and never leave SQLite. Writes
+labels of a snapshot sit in ``snapshot_labels`` and never leave SQLite (a
+baseline's are the segmentation's own: :func:`persona.repos.segmentations.customer_labels`). Writes
 take the caller's transaction connection, so a snapshot, its labels and the
 persona versions it causes commit together.
 """
@@ -17,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from persona.repos.segmentations import label_series
 from persona.store import Store, dumps
 
 __all__ = [
@@ -26,7 +28,6 @@ __all__ = [
     "insert_snapshot_labels",
     "latest_snapshot",
     "list_snapshots",
-    "segmentation_labels",
     "snapshot_labels",
 ]
 
@@ -149,28 +150,10 @@ def list_snapshots(store: Store, project_id: int) -> list[StoredSnapshot]:
     return [_from_row(r) for r in rows]
 
 
-def _series(rows: list[sqlite3.Row]) -> pd.Series:
-    return pd.Series(
-        [int(r["segment_index"]) for r in rows],
-        index=pd.Index([str(r["customer_id"]) for r in rows], name="customer_id"),
-        dtype="int64",
-        name="segment",
-    )
-
-
 def snapshot_labels(store: Store, snapshot_id: int) -> pd.Series:
     """Customer id → segment number of a snapshot."""
     rows = store.query(
         "SELECT customer_id, segment_index FROM snapshot_labels WHERE snapshot_id = ?",
         (snapshot_id,),
     )
-    return _series(rows)
-
-
-def segmentation_labels(store: Store, segmentation_id: int) -> pd.Series:
-    """Customer id → segment number as the segmentation fitted them."""
-    rows = store.query(
-        "SELECT customer_id, segment_index FROM segment_labels WHERE segmentation_id = ?",
-        (segmentation_id,),
-    )
-    return _series(rows)
+    return label_series(rows)

@@ -121,3 +121,14 @@ def test_matching_reads_kept_split_merged_new_and_vanished() -> None:
     assert ("merged", (2, 3), (13,)) in kinds
     assert ("vanished", (4,), ()) in kinds
     assert ("new", (), (14,)) in kinds
+
+
+def test_a_segment_whose_customers_all_left_vanished() -> None:
+    old = pd.Series([0] * 30 + [1] * 20, index=[f"c{i}" for i in range(50)])
+    # Every customer of segment 1 is gone from the newer snapshot.
+    new = pd.Series([7] * 30, index=[f"c{i}" for i in range(30)])
+    matches = match_segments(old, new)
+    assert [(m.transition, m.old, m.new) for m in matches] == [
+        ("kept", (0,), (7,)),
+        ("vanished", (1,), ()),
+    ]
