@@ -17,7 +17,8 @@ voice add kinds without touching the writers):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from persona.facts import format_value
@@ -76,7 +77,7 @@ class Candidate:
     text: str
     kind: str
     score: float
-    source: Mapping[str, Any] = field(default_factory=dict)
+    source: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     note: str | None = None
 
     def evidence(self) -> Evidence:
@@ -133,9 +134,7 @@ def _outcome(entry: Mapping[str, Any]) -> bool:
     return bool(entry.get("outcome", False))
 
 
-def stat_candidates(
-    segment: StoredSegment, limit: int = MAX_STAT_CANDIDATES
-) -> list[Candidate]:
+def stat_candidates(segment: StoredSegment, limit: int = MAX_STAT_CANDIDATES) -> list[Candidate]:
     """Plain-words claims from the segment's distinguishing statistics, strongest first."""
     stats = segment.facts
     words = {str(k): str(v) for k, v in segment.profile.get("descriptions", {}).items()}

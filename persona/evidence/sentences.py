@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,7 +31,7 @@ __all__ = [
     "split_sentences",
 ]
 
-Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+Embed = Callable[[list[str]], Sequence[Any]]
 """An embedding function: texts in, one vector per text out (a Chroma embedding function)."""
 
 FIELD_DESCRIPTIONS: dict[str, str] = {
