@@ -56,7 +56,7 @@ def trait_queries(segment: StoredSegment) -> list[str]:
             trait = name
         else:
             trait = f"{name} {rank.category}"
-        queries.append(f"Customers with {trait}: what they need, want and complain about.")
+        queries.append(f"Customers with {trait}.")
     return queries
 
 
@@ -68,11 +68,10 @@ def collect_evidence(
     if not documents:
         return SegmentEvidence(candidates, [])
     chunks: dict[str, Citation] = {}
-    for query in trait_queries(segment):
-        for hit in search(store, settings, query, k=_PER_QUERY, mmr=True):
+    queries = trait_queries(segment)
+    for query in queries:
+        for hit in search(store, settings, query, k=_PER_QUERY):
             chunks.setdefault(hit.chunk_id, hit)
     embedder = make_embedding_function(settings)
-    found = doc_candidates(
-        list(chunks.values()), embedder, embedder.identity, query=retrieval_query(segment)
-    )
+    found = doc_candidates(list(chunks.values()), embedder, embedder.identity, queries=queries)
     return SegmentEvidence([*candidates, *found], list(chunks.values()))
