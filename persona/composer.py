@@ -38,13 +38,22 @@ from persona.models import Evidence, EvidencedItem, Persona, SegmentFacts
 if TYPE_CHECKING:
     from persona.segmentation import StoredSegment
 
-__all__ = ["GAP_NOTES", "PER_FIELD", "compose_items", "compose_persona", "gap_note"]
+__all__ = [
+    "GAP_NOTES",
+    "PER_FIELD",
+    "WRITER_LABELS",
+    "compose_items",
+    "compose_persona",
+    "gap_note",
+    "writer_label",
+]
 
 PER_FIELD = 3
 """At most this many items per list field."""
 _REDUNDANT = 0.5
 """Word overlap (Jaccard) from which a candidate repeats one already chosen."""
 _WORDS = re.compile(r"[a-z]{3,}")
+_LABEL = re.compile(r"^[A-Z][A-Za-z' ]{2,30}:\s+")
 
 GAP_NOTES: dict[str, str] = {
     "goals": "No document or data speaks to this segment's goals yet: add research notes, "
@@ -70,6 +79,18 @@ _NO_QUOTE = (
 _DOC_FIELDS = ("goals", "needs", "pain_points", "challenges")
 
 
+WRITER_LABELS: dict[str, str] = {
+    "composer": "composer (from the evidence, no model)",
+    "model": "model writer (rewrites the evidence, citations checked)",
+    "": "model (before writers were recorded)",
+}
+
+
+def writer_label(writer: str) -> str:
+    """How a persona card and an export name the writer of a persona."""
+    return WRITER_LABELS.get(writer, writer)
+
+
 def gap_note(field: str) -> str:
     """The note an empty ``field`` shows."""
     return GAP_NOTES.get(field, f"No document or data speaks to {field.replace('_', ' ')} yet.")
@@ -86,7 +107,11 @@ def compose_items(
     stats = [c for c in grouped["behaviour_patterns"] if c.kind == "stat"]
     others = [c for c in grouped["behaviour_patterns"] if c.kind != "stat"]
     out["behaviour_patterns"] = _pick(stats[:2] + others + stats[2:])
-    channels = _pick(grouped["channels"])
+    channel_candidates = grouped["channels"]
+    if data_channel is not None:  # the same statistic says it once
+        said = {e.stat for e in data_channel.evidence}
+        channel_candidates = [c for c in channel_candidates if c.source.get("stat") not in said]
+    channels = _pick(channel_candidates)
     if data_channel is not None:
         channels = [data_channel, *channels][:PER_FIELD]
     out["channels"] = channels
@@ -113,7 +138,19 @@ def _overlap(a: set[str], b: set[str]) -> float:
 
 def item_of(candidate: Candidate) -> EvidencedItem:
     """An item saying what ``candidate`` says, with its evidence."""
-    return EvidencedItem(text=candidate.text, evidence=[candidate.evidence()])
+    return EvidencedItem(text=plain(candidate.text), evidence=[candidate.evidence()])
+
+
+def plain(text: str) -> str:
+    """A research note's claim without its label: "Pain points: slow refunds." → "Slow refunds."
+
+    The field heading already says what the label said.
+    """
+    match = _LABEL.match(text)
+    if match is None or len(text) - match.end() < 12:
+        return text
+    rest = text[match.end() :].strip()
+    return rest[:1].upper() + rest[1:]
 
 
 def compose_persona(
@@ -127,6 +164,9 @@ def compose_persona(
     demographics = data_fields(segment, facts)
     lists = compose_items(candidates, demographics.pop("channel"))
     gaps = {field: gap_note(field) for field, items in lists.items() if not items}
+    quote = _quote(candidates, {i.text for items in lists.values() for i in items})
+    if quote.text == _NO_QUOTE:
+        gaps["quote"] = _NO_QUOTE
     if demographics.get("occupation") is None:
         gaps["occupation"] = gap_note("occupation")
     verdict, warnings, scorecard = verdict_fields(segment)
@@ -135,7 +175,7 @@ def compose_persona(
             "name": name,
             **demographics,
             "background": _background(facts, candidates),
-            "quote": _quote(candidates),
+            "quote": quote,
             "facts": facts,
             "verdict": verdict,
             "scorecard": scorecard,
@@ -169,16 +209,23 @@ def _background(facts: SegmentFacts, candidates: Sequence[Candidate]) -> Evidenc
     return EvidencedItem(text=text[:600], evidence=evidence)
 
 
-def _quote(candidates: Sequence[Candidate]) -> EvidencedItem:
+def _quote(candidates: Sequence[Candidate], shown: set[str]) -> EvidencedItem:
+    """The strongest document sentence on pain points, needs, goals or challenges.
+
+    One not already shown in a list, when there is one.
+    """
     grouped = by_field(candidates)
-    for name in ("pain_points", "needs", "goals", "challenges"):
-        voiced = [c for c in grouped[name] if c.kind != "stat"]
-        if voiced:
-            best = voiced[0]
+    voiced = [
+        c for name in ("pain_points", "needs", "goals", "challenges")
+        for c in grouped[name] if c.kind != "stat"
+    ]  # fmt: skip
+    fresh = [c for c in voiced if plain(c.text) not in shown]
+    for best in (fresh or voiced)[:1]:
+        if best:
             evidence = best.evidence().model_copy(
                 update={"note": "quoted from the document, not the persona's own words"}
             )
-            return EvidencedItem(text=f"“{best.text}”", evidence=[evidence])
+            return EvidencedItem(text=plain(best.text), evidence=[evidence])
     return EvidencedItem(
         text=_NO_QUOTE,
         evidence=[Evidence(kind="inferred", note="no customer words on file: a placeholder")],

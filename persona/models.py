@@ -207,6 +207,11 @@ class Persona(BaseModel):
         description="Field → why it is empty: no data or document speaks to it yet.",
     )
 
+    @property
+    def has_quote(self) -> bool:
+        """False when the quote is only a note that no customer words are on file."""
+        return "quote" not in self.gaps
+
     def items(self) -> list[tuple[str, EvidencedItem]]:
         """Every narrative item with its field name (single fields first, then lists)."""
         out: list[tuple[str, EvidencedItem]] = []
