@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from persona.facts import fact_values, find_numbers, format_value, match_number
+from persona.facts import FEATURE_NAMES, fact_values, find_numbers, format_value, match_number
 from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
 from persona.text import feature_words
 from segments.facts import fact_name
@@ -253,7 +253,7 @@ class _EvidenceLinker:
                 add(self.stat(source, note=CITED_NOTE))
         for mention in find_numbers(text):
             name = match_number(mention, self.values)
-            if name is not None and name != "label":
+            if name is not None and name not in ("label", FEATURE_NAMES):
                 add(self.stat(_fact_name(name), note=f"the text says {mention.raw}"))
         for pattern, name in self.categories:
             if pattern.search(text):

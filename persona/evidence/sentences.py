@@ -109,7 +109,10 @@ def _paragraphs(text: str) -> list[str]:
     for line in text.splitlines():
         stripped = line.strip()
         heading = (
-            stripped and len(_WORDS.findall(stripped)) <= 8 and stripped[-1] not in ".!?,;"
+            stripped
+            and len(_WORDS.findall(stripped)) <= 6
+            and stripped[-1] not in ".!?,;"
+            and "," not in stripped
         ) or (stripped.endswith(":") and len(stripped) < 60)
         if not stripped or heading or _BULLET.match(line) or "|" in stripped:
             if current:
