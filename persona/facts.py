@@ -129,7 +129,7 @@ def fact_values(facts: SegmentFacts) -> dict[str, list[float]]:
     if label_numbers:
         values["label"] = label_numbers
     # A column called "orders 12m" or "income band 30-50k": its number names it, claims nothing.
-    names = [humanise(name) for name in facts.statistics]
+    names: list[str | None] = [humanise(name) for name in facts.statistics]
     names += [text for fact in facts.facts for text in (fact.words, humanise(fact.feature or ""))]
     named = {m.value for text in names if text for m in find_numbers(text)}
     if named:
