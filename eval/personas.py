@@ -344,7 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     segments = [int(s) for s in args.segments.split(",")] if args.segments else None
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     configured = load_settings()
-    runs = []
+    runs: list[dict[str, Any]] = []
+
+    def keep(run: dict[str, Any]) -> None:
+        runs.append(run)
+        write_report(runs, args.out)  # after every run: a slow later run loses nothing
+
     with tempfile.TemporaryDirectory(prefix="persona-eval-") as temp:
         if not args.skip_embedded:
             settings = Settings(
@@ -352,10 +357,10 @@ def main(argv: list[str] | None = None) -> int:
                 embeddings=args.embeddings, structured_retries=args.retries,
             )  # fmt: skip
             print("Default settings, embedded model (auto writer) …", flush=True)
-            runs.append(evaluate(settings, "sample + documents, default (embedded)", segments))
+            keep(evaluate(settings, "sample + documents, default (embedded)", segments))
             for name, path, dictionary in real_tables(Path(temp)):
                 print(f"{name}, default settings …", flush=True)
-                runs.append(
+                keep(
                     evaluate(
                         settings.with_(home=Path(temp) / name), f"{name}, default (embedded)",
                         None, table=path, dictionary=dictionary, documents=False,
@@ -363,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
             if args.model_writer:
                 print("Embedded model as the model writer (the old default path) …", flush=True)
-                runs.append(
+                keep(
                     evaluate(
                         settings.with_(home=Path(temp) / "writer", persona_writer="model"),
                         "sample + documents, SmolLM2 as model writer", segments,
@@ -379,14 +384,14 @@ def main(argv: list[str] | None = None) -> int:
                     embeddings=args.embeddings, structured_retries=args.retries,
                 )  # fmt: skip
                 print("llama_cpp.server (OpenAI-compatible, model writer) …", flush=True)
-                runs.append(evaluate(settings, "sample + documents, llama_cpp.server", segments))
+                keep(evaluate(settings, "sample + documents, llama_cpp.server", segments))
         if configured.resolved_provider == "openai":
             settings = configured.with_(
                 home=Path(temp) / "configured", embeddings=args.embeddings,
                 structured_retries=args.retries,
             )  # fmt: skip
             print(f"Configured model {configured.llm_model} …", flush=True)
-            runs.append(evaluate(settings, f"configured {configured.llm_model}", segments))
+            keep(evaluate(settings, f"configured {configured.llm_model}", segments))
     path = write_report(runs, args.out)
     print(f"Wrote {path}")
     return 0

@@ -391,7 +391,11 @@ def _gate(
 ) -> tuple[Flag, str, list[Source]] | None:
     """``None`` when the answer passes the quality gate (after one re-ask for a weak model);
     else the ``gate`` flag, the answer composed from evidence, and its sources."""
-    gate = answer_gate(persona, citations, str(messages[0].content))
+    # The rules of the system prompt, not its "- " lines: an answer may repeat the profile.
+    rules = "\n".join(
+        line for line in str(messages[0].content).splitlines() if not line.startswith("- ")
+    )
+    gate = answer_gate(persona, citations, rules)
     answer = "".join(pieces).strip()
     problems = gate.check(answer) if answer else []
     if problems and not capabilities(model).capable:
