@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                 embeddings=args.embeddings, structured_retries=args.retries,
             )  # fmt: skip
             print("Default settings, embedded model (auto writer) …", flush=True)
-            keep(evaluate(settings, "sample + documents, default (embedded)", segments))
+            keep(evaluate(settings, "sample + documents, default (embedded)", None))
             for name, path, dictionary in real_tables(Path(temp)):
                 print(f"{name}, default settings …", flush=True)
                 keep(
