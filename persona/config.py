@@ -18,10 +18,12 @@ __all__ = ["ENV_VARIABLES", "Settings", "load_settings"]
 
 Provider = Literal["auto", "openai", "llamacpp", "fake"]
 EmbeddingsChoice = Literal["local", "openai", "hash"]
+PersonaWriter = Literal["auto", "composer", "model"]
 
 PROVIDERS: tuple[str, ...] = ("auto", "openai", "llamacpp", "fake")
 EMBEDDINGS: tuple[str, ...] = ("local", "openai", "hash")
 ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb")
+WRITERS: tuple[str, ...] = ("auto", "composer", "model")
 
 ENV_VARIABLES: dict[str, str] = {
     "PERSONA_HOME": "Workspace folder (database, Chroma index, exports). Default ./workspace",
@@ -40,6 +42,9 @@ ENV_VARIABLES: dict[str, str] = {
     "PERSONA_LLM_CONTEXT": "Context window of the embedded model, tokens. Default 4096",
     "PERSONA_LLM_CONCURRENCY": "Parallel requests to a remote endpoint. Default 4",
     "PERSONA_STRUCTURED_RETRIES": "Re-asks when output does not validate. Default 2",
+    "PERSONA_PERSONA_WRITER": "auto | composer | model. Who writes personas from their "
+    "evidence: the composer (templates, no model) or the model (rewrites and must cite). "
+    "Default auto: composer with the embedded model, model otherwise",
     "PERSONA_EMBEDDINGS": "local | openai | hash. Default local (all-MiniLM-L6-v2, offline)",
     "PERSONA_EMBEDDINGS_MODEL": "Embedding model name for the openai choice. "
     "Default text-embedding-3-small",
@@ -79,6 +84,7 @@ class Settings:
     llm_context: int = 4096
     llm_concurrency: int = 4
     structured_retries: int = 2
+    persona_writer: PersonaWriter = "auto"
     embeddings: EmbeddingsChoice = "local"
     embeddings_model: str = "text-embedding-3-small"
     min_segment_size: int = 20
@@ -151,6 +157,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         llm_context=int(get.number("PERSONA_LLM_CONTEXT", 4096, 512, 131072, integer=True)),
         llm_concurrency=int(get.number("PERSONA_LLM_CONCURRENCY", 4, 1, 64, integer=True)),
         structured_retries=int(get.number("PERSONA_STRUCTURED_RETRIES", 2, 0, 10, integer=True)),
+        persona_writer=get.choice("PERSONA_PERSONA_WRITER", WRITERS, "auto"),  # type: ignore[arg-type]
         embeddings=get.choice("PERSONA_EMBEDDINGS", EMBEDDINGS, "local"),  # type: ignore[arg-type]
         embeddings_model=get.text("PERSONA_EMBEDDINGS_MODEL") or "text-embedding-3-small",
         min_segment_size=int(get.number("PERSONA_MIN_SEGMENT_SIZE", 20, 2, 10**9, integer=True)),

@@ -12,7 +12,10 @@ returns :class:`Flag` s that are stored with the answer and shown next to it:
 * ``preference`` — a stated preference that contradicts a trait the data shows
   (a price-sensitive segment saying "price doesn't matter");
 * ``character`` — the answer steps out of the persona ("as an AI …");
-* ``link`` — the answer contains a URL or Markdown/HTML markup.
+* ``link`` — the answer contains a URL or Markdown/HTML markup;
+* ``gate`` — the model's answer failed the quality gate
+  (:mod:`persona.evidence.gate`) and the persona answered from its evidence
+  (set by the interview session, not by :func:`check_answer`).
 
 :func:`segment_traits` reads the traits (high or low against all customers)
 from the facts; the interview prompt uses them too, so the persona is told to
@@ -49,7 +52,15 @@ __all__ = [
 ]
 
 FlagKind = Literal[
-    "number", "channel", "preference", "character", "link", "override", "empty", "repeat"
+    "number",
+    "channel",
+    "preference",
+    "character",
+    "link",
+    "override",
+    "empty",
+    "repeat",
+    "gate",
 ]
 
 CHANNEL_MIN_SHARE_PCT = 10.0

@@ -67,12 +67,14 @@ def draft_problems(
     documents: set[str],
     taken_names: dict[str, str],
     chunk_exists: Callable[[str], bool],
+    candidates: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[str]:
     """Everything wrong with a schema-valid draft, as instructions the model can act on.
 
     * a number that is not in the facts;
-    * a cited source that is neither a fact name, a document reference given
-      in the prompt (``D1`` …), nor an existing chunk of the project;
+    * a cited source that is neither a fact name, an evidence candidate id
+      (``S1`` …), a document reference given in the prompt (``D1`` …), nor an
+      existing chunk of the project;
     * links, HTML or Markdown;
     * a name (or first name) another persona of the project already uses
       (``taken_names`` maps normalised full and first names to the display
@@ -95,15 +97,15 @@ def draft_problems(
             )
         if _URLISH.search(text) or _MARKUP.search(text):
             problems.append(f"{where} contains a link or markup. Use plain text only.")
-    known_facts = set(facts.statistics) | {"segment_size", "share_pct"}
+    known_facts = set(facts.statistics) | {"segment_size", "share_pct"} | set(candidates)
     for where, source in draft.cited():
         if source in known_facts or source in documents:
             continue
         if re.fullmatch(r"[0-9a-f]{32}", source) and chunk_exists(source):
             continue
         problems.append(
-            f"{where} cites {source!r}, which is neither a fact name nor a document id given "
-            "above. Cite only those, or leave sources empty."
+            f"{where} cites {source!r}, which is none of the ids given above (S1 …, D1 …). "
+            "Cite only those, or leave sources empty."
         )
     clash = taken_names.get(normal_name(draft.name)) or taken_names.get(first_name(draft.name))
     if clash:
@@ -131,6 +133,8 @@ def repair_draft(
     taken: dict[str, str],
     chunk_exists: Callable[[str], bool],
     segment: StoredSegment,
+    *,
+    candidates: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[PersonaDraft, list[str]]:
     """Fix what re-asking did not: drop invented numbers and bad citations, rename clashes.
 
@@ -138,7 +142,7 @@ def repair_draft(
     """
     flags: list[str] = []
     values = fact_values(facts)
-    known_facts = set(facts.statistics) | {"segment_size", "share_pct"}
+    known_facts = set(facts.statistics) | {"segment_size", "share_pct"} | set(candidates)
 
     def clean(where: str, text: str) -> str:
         out = text

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from persona.models import SegmentFacts
+from segments.facts import humanise
 
 if TYPE_CHECKING:
     from persona.segmentation import StoredSegment
 
 __all__ = [
+    "FEATURE_NAMES",
     "NumberMention",
     "build_facts",
     "fact_lines",
@@ -42,6 +44,8 @@ _NUMBER = re.compile(
     r"(?P<number>\d+(?:[,.]\d+)*)"
     r"(?P<suffix>\s?%|\s?(?:per ?cent|percent)\b|(?:k|K|m|M|bn)\b|s\b|'s\b|st\b|nd\b|rd\b|th\b)?"
 )
+FEATURE_NAMES = "feature_names"
+"""The :func:`fact_values` key of numbers that are part of column names, not claims."""
 _SCALES = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "bn": 1e9}
 
 
@@ -124,6 +128,12 @@ def fact_values(facts: SegmentFacts) -> dict[str, list[float]]:
     label_numbers = [m.value for m in find_numbers(facts.label)]
     if label_numbers:
         values["label"] = label_numbers
+    # A column called "orders 12m" or "income band 30-50k": its number names it, claims nothing.
+    names: list[str | None] = [humanise(name) for name in facts.statistics]
+    names += [text for fact in facts.facts for text in (fact.words, humanise(fact.feature or ""))]
+    named = {m.value for text in names if text for m in find_numbers(text)}
+    if named:
+        values[FEATURE_NAMES] = sorted(named)
     return values
 
 

@@ -33,20 +33,29 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from persona.composer import compose_persona
 from persona.drafting import (
-    citable_sources,
     draft_problems,
     fence_attribute,
     fence_document,
     repair_draft,
 )
 from persona.errors import GenerationError, NotFoundError, PrivacyError
-from persona.evidence import assemble_persona, carry_edits, prompt_facts, retrieval_query, traits
+from persona.evidence import assemble_persona, carry_edits, prompt_facts, traits
+from persona.evidence.collect import SegmentEvidence, collect_evidence
+from persona.evidence.review import evidence_texts, gate_problems, review_persona, writer_gate
 from persona.facts import build_facts
-from persona.knowledge import search
+from persona.knowledge.embed import make_embedding_function
 from persona.llm import capabilities
-from persona.models import Persona, PersonaDraft, draft_schema
-from persona.names import first_name, free_first_names, normal_name, surname_key, taken_names
+from persona.models import Persona, PersonaDraft, SegmentFacts, draft_schema
+from persona.names import (
+    fallback_name,
+    first_name,
+    free_first_names,
+    normal_name,
+    surname_key,
+    taken_names,
+)
 from persona.personas import StoredPersona, get_persona
 from persona.repos import documents as document_repo
 from persona.repos import personas as persona_repo
@@ -67,6 +76,7 @@ __all__ = [
     "generate_personas",
     "model_name",
     "regenerate_persona",
+    "resolve_writer",
 ]
 
 Progress = Callable[[str, float], None]
@@ -88,12 +98,15 @@ class GenerationReport:
 
     model: str
     method: str = ""
+    writer: str = "model"
     attempts: int = 0
     reasks: int = 0
     problems: list[list[str]] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    checks: dict[str, int] = field(default_factory=dict)
+    """Counts of the model writer's checks: cited, supported, demoted, gated, replaced."""
 
     @property
     def validation_failures(self) -> int:
@@ -105,12 +118,14 @@ class GenerationReport:
         return {
             "model": self.model,
             "method": self.method,
+            "writer": self.writer,
             "attempts": self.attempts,
             "reasks": self.reasks,
             "problems": self.problems,
             "flags": self.flags,
             "retrieved": self.retrieved,
             "seconds": round(self.seconds, 3),
+            "checks": dict(self.checks),
         }
 
 
@@ -144,6 +159,8 @@ class _Run:
     cite: bool
     """Whether the model is asked for citations (not the embedded 135M model: its picks
     would be guesses shown as evidence)."""
+    writer: str = "model"
+    """``composer`` (no model call) or ``model``: see :func:`resolve_writer`."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     claimed: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Normalised full and first names → (display name, segment) claimed in this run."""
@@ -173,6 +190,8 @@ def generate_personas(
     total = len(chosen)
     results: dict[int, GenerationResult] = {}
     workers = capabilities(run.model).workers(services.settings.llm_concurrency, total)
+    if run.writer == "composer":
+        workers = 1  # no model calls: the work is embedding, which is not worth threads
     if workers > 1:
         report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", 0.0)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="persona") as pool:
@@ -228,7 +247,20 @@ def _start_run(services: Services) -> _Run:
         project_id=project_id,
         has_documents=has_documents,
         cite=capabilities(model).capable,
+        writer=resolve_writer(services.settings.persona_writer, model),
     )
+
+
+def resolve_writer(setting: str, model: object) -> str:
+    """The writer ``PERSONA_PERSONA_WRITER`` chooses for ``model``.
+
+    ``auto`` is the composer for a model that cannot be trusted to write (the
+    embedded 135M model: :attr:`ModelCapabilities.capable` is false) and the
+    model writer otherwise; ``composer`` and ``model`` are taken as they are.
+    """
+    if setting in ("composer", "model"):
+        return setting
+    return "model" if capabilities(model).capable else "composer"
 
 
 def _choose_segments(
@@ -288,16 +320,66 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
     started = time.monotonic()
     facts = build_facts(segment)
     prior = _prior_persona(services, run.project_id, segment.id)
-    documents = _retrieve(run, segment)
+    evidence = collect_evidence(
+        services.store, services.settings, segment, documents=run.has_documents
+    )
     taken = taken_names(
         persona_repo.persona_names(services.store, run.project_id),
         exclude=prior.id if prior else None,
     )
+    if run.writer == "composer":
+        with run.lock:
+            names = {**taken, **_claimed_by_others(run, segment.id)}
+            name = fallback_name(names, segment.segment_index)
+            _claim(run, segment.id, name)
+        persona = compose_persona(segment, facts, evidence.candidates, name)
+        report = GenerationReport(
+            model="composer",
+            method="composer",
+            writer="composer",
+            retrieved=[c.chunk_id for c in evidence.chunks],
+            seconds=time.monotonic() - started,
+        )
+    else:
+        written = _write_with_model(run, segment, facts, evidence, taken, started)
+        if isinstance(written, GenerationResult):
+            return written
+        persona, report = written
+    if prior is not None:
+        persona = carry_edits(prior.persona, persona)
+    persona_id, version = persona_repo.save_version(
+        services.store, run.project_id, segment.id, prior.id if prior else None, persona,
+        "generated", report.model, report.to_json(),
+    )  # fmt: skip
+    return GenerationResult(
+        segment.id,
+        segment.segment_index,
+        segment.label,
+        "generated",
+        persona_id=persona_id,
+        version=version,
+        persona=persona,
+        report=report,
+    )
+
+
+def _write_with_model(
+    run: _Run,
+    segment: StoredSegment,
+    facts: SegmentFacts,
+    evidence: SegmentEvidence,
+    taken: dict[str, str],
+    started: float,
+) -> tuple[Persona, GenerationReport] | GenerationResult:
+    """The model writer: a checked draft over the evidence, or the failed result."""
+    services = run.services
+    documents = _documents(run, evidence)
+    stats = [c for c in evidence.candidates if c.kind == "stat"]
     user_prompt = render(
         "persona.user",
         label=segment.label,
         facts=prompt_facts(segment, facts),
-        traits=traits(segment),
+        traits=[f"{c.id}: {c.text}" for c in stats] or traits(segment),
         documents=[
             {
                 "id": ref,
@@ -309,30 +391,35 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
         ],
         taken_names=sorted(set(taken.values())),
     )
+    system_prompt = render("persona.system", max_items=MAX_ITEMS, cite=run.cite)
     messages: list[BaseMessage] = [
-        SystemMessage(content=render("persona.system", max_items=MAX_ITEMS, cite=run.cite)),
+        SystemMessage(content=system_prompt),
         HumanMessage(content=user_prompt),
     ]
+    cited = {c.id: c.evidence() for c in stats}
+    gate = writer_gate(facts, system_prompt)
     last: list[PersonaDraft] = []
 
     def validate(draft: PersonaDraft) -> list[str]:
         last.append(draft)
         with run.lock:
             names = {**taken, **_claimed_by_others(run, segment.id)}
-        return draft_problems(
+        problems = draft_problems(
             draft,
             facts,
             documents=set(documents),
             taken_names=names,
             chunk_exists=lambda chunk: _chunk_exists(run, chunk),
+            candidates=set(cited),
         )
+        return problems + gate_problems(draft, gate)
 
     try:
         result = generate_structured(
             run.model,
             messages,
             draft_schema(
-                citable_sources(facts, documents) if run.cite else (),
+                (*cited, *documents) if run.cite else (),
                 None if run.cite else free_first_names(taken),
             ),
             retries=services.settings.structured_retries,
@@ -355,27 +442,22 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
     with run.lock:
         names = {**taken, **_claimed_by_others(run, segment.id)}
         draft, flags = repair_draft(
-            draft, facts, documents, names, lambda chunk: _chunk_exists(run, chunk), segment
-        )
+            draft, facts, documents, names, lambda chunk: _chunk_exists(run, chunk), segment,
+            candidates=set(cited),
+        )  # fmt: skip
         _claim(run, segment.id, draft.name)
-    persona = assemble_persona(draft, segment, facts, documents, flags)
-    if prior is not None:
-        persona = carry_edits(prior.persona, persona)
-    report = _report(run, attempts, method, flags, documents, started)
-    persona_id, version = persona_repo.save_version(
-        services.store, run.project_id, segment.id, prior.id if prior else None, persona,
-        "generated", run.model_name, report.to_json(),
-    )  # fmt: skip
-    return GenerationResult(
-        segment.id,
-        segment.segment_index,
-        segment.label,
-        "generated",
-        persona_id=persona_id,
-        version=version,
-        persona=persona,
-        report=report,
+    persona = assemble_persona(draft, segment, facts, documents, flags, cited=cited)
+    review = review_persona(
+        persona,
+        gate=gate,
+        embed=make_embedding_function(services.settings),
+        texts=evidence_texts(evidence, documents, facts),
+        composed=compose_persona(segment, facts, evidence.candidates, persona.name),
     )
+    report = _report(
+        run, attempts, method, review.persona.flags, documents, started, checks=review.counts
+    )
+    return review.persona, report
 
 
 def _report(
@@ -385,10 +467,14 @@ def _report(
     flags: list[str],
     documents: dict[str, Citation],
     started: float,
+    *,
+    checks: dict[str, int] | None = None,
 ) -> GenerationReport:
     return GenerationReport(
         model=run.model_name,
         method=method,
+        writer="model",
+        checks=dict(checks or {}),
         attempts=len(attempts),
         reasks=max(len(attempts) - 1, 0),
         problems=[list(a.get("errors", [])) for a in attempts],
@@ -418,15 +504,19 @@ def _budget(run: _Run) -> tuple[int, int]:
     return _DOCUMENT_BUDGET if capabilities(run.model).capable else _SMALL_MODEL_DOCUMENT_BUDGET
 
 
-def _retrieve(run: _Run, segment: StoredSegment) -> dict[str, Citation]:
-    """Retrieved chunks keyed by the short reference the prompt uses (``D1`` …)."""
-    if not run.has_documents:
-        return {}
-    services = run.services
-    hits = search(
-        services.store, services.settings, retrieval_query(segment), k=_budget(run)[0], mmr=True
-    )
-    return {f"D{i}": hit for i, hit in enumerate(hits, start=1)}
+def _documents(run: _Run, evidence: SegmentEvidence) -> dict[str, Citation]:
+    """The chunks shown to the model, keyed by the short reference the prompt uses (``D1`` …).
+
+    The chunks that gave the most document candidates first: those speak to this
+    segment's traits.
+    """
+    counts: dict[str, int] = {}
+    for candidate in evidence.candidates:
+        chunk = candidate.source.get("chunk_id")
+        if candidate.kind == "doc" and isinstance(chunk, str):
+            counts[chunk] = counts.get(chunk, 0) + 1
+    ranked = sorted(evidence.chunks, key=lambda c: -counts.get(c.chunk_id, 0))
+    return {f"D{i}": hit for i, hit in enumerate(ranked[: _budget(run)[0]], start=1)}
 
 
 def _claimed_by_others(run: _Run, segment_id: int) -> dict[str, str]:

@@ -40,10 +40,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from persona.consistency import Flag, channel_use, channels_in, segment_traits
 from persona.errors import ExportError, GenerationError, NotFoundError, PersonaError
+from persona.evidence import Embed, split_sentences, support_many
 from persona.exports import write_export
 from persona.facts import NumberMention, fact_values, find_numbers, match_number
 from persona.interview.prompt import TokenCounter
 from persona.knowledge import get_chunk
+from persona.knowledge.embed import make_embedding_function
 from persona.llm import capabilities
 from persona.models import Persona
 from persona.personas import get_persona
@@ -125,8 +127,13 @@ ANSWER_CHARS = 400
 QUOTE_CHARS = 240
 MAX_HYPOTHESES = 8
 
-# Flags that mean the answer contradicts the data: such an answer backs nothing.
-_CONTRADICTIONS = frozenset({"number", "channel", "preference", "character"})
+# Flags that mean the answer contradicts the data, or failed the quality gate (then the
+# persona answered from its evidence, which is no finding of its own): it backs nothing.
+_CONTRADICTIONS = frozenset({"number", "channel", "preference", "character", "gate"})
+EMPTY_SECTION = (
+    "No answer in the selected interviews and panels speaks to this with support from the "
+    "data or documents: ask about it directly."
+)
 _STOPWORD_TEXT = (
     "a about above after again all also am an and any are as at be because been before "
     "being but by can could did do does doing don for from had has have having he her here "
@@ -380,12 +387,14 @@ def compile_brief(
     chosen = _fit_answers(services, model, answers, notes)
     draft = _draft(services, model, chosen, notes)
     by_ref = {a.ref: a for a in answers}
+    embed = make_embedding_function(services.settings)
     if draft is not None:
         sections = {
             name: [
                 item
                 for d in getattr(draft, name)
-                if (item := _insight(d.text, [by_ref[r] for r in _refs(d, by_ref)])) is not None
+                if (item := _insight(d.text, [by_ref[r] for r in _refs(d, by_ref)], embed))
+                is not None
             ]
             for name in CATEGORIES
         }
@@ -394,7 +403,7 @@ def compile_brief(
             draft = None
             notes.append("The model's synthesis linked no usable answer; quotes are listed.")
     if draft is None:
-        sections = _extractive(answers)
+        sections = _extractive(answers, embed)
         method = "extractive"
         model_label = f"extractive (model {model_label} not used)"
         notes.append(
@@ -611,49 +620,74 @@ def _overlaps(words: set[str], other: str, *, minimum: int = 2) -> bool:
     return len(shared) >= minimum or (len(theirs) <= 2 and theirs <= words)
 
 
-def tier_of(text: str, answers: Sequence[_Answer]) -> tuple[Tier, list[str]]:
-    """The tier of an item about ``text`` linking ``answers``, and the evidence for it."""
+def tier_of(
+    text: str, answers: Sequence[_Answer], embed: Embed | None = None
+) -> tuple[Tier, list[str]]:
+    """The tier of an item about ``text`` linking ``answers``, and the evidence for it.
+
+    A statistic or passage backs the item only when the support check says it
+    supports the item's text (:func:`persona.evidence.support_many`; the same
+    check as persona citations): "the company's mission is to make money" is not
+    data-backed because its persona's segment is price-sensitive. A number the
+    item states that equals a fact backs it outright. Answers that contradict the
+    data or failed the quality gate back nothing. Without ``embed`` the check
+    falls back to shared words.
+    """
     words = _words(text)
-    data: list[str] = []
-    documents: list[str] = []
+    exact: list[str] = []
+    offered: list[tuple[str, str, str]] = []  # (kind, label, what the evidence says)
     for answer in answers:
         if answer.contradicts:
             continue
         persona = answer.persona
         who = persona.name
         for trait in segment_traits(persona.facts):
-            if trait.keywords and _mentions(text, trait.keywords):
-                data.append(
-                    f"{trait.evidence_label()}: {who}'s segment's customers are {trait.description}"
-                )
+            if not (trait.keywords and _mentions(text, trait.keywords)):
+                continue
+            said = f"Customers who are {trait.description}: {', '.join(trait.keywords[:10])}."
+            label = f"{trait.evidence_label()}: {who}'s segment's customers are {trait.description}"
+            offered.append(("data", label, said))
         use = channel_use(persona)
         for channel in channels_in(text):
             share = use.shares.get(channel)
             if share is not None and channel in use.used:
-                data.append(f"{use.facts[channel]} = {share:g}: {who}'s segment prefers {channel}")
+                exact.append(f"{use.facts[channel]} = {share:g}: {who}'s segment prefers {channel}")
         for _name, item in persona.items():
-            if not _overlaps(words, item.text):
-                continue
             for evidence in item.evidence:
-                if evidence.kind == "stat":
-                    data.append(f"{evidence.label()} ({who}: “{_clip(item.text, 60)}”)")
-                elif evidence.kind == "doc":
-                    documents.append(f"{evidence.label()} ({who}: “{_clip(item.text, 60)}”)")
+                if evidence.kind in ("stat", "doc"):
+                    kind = "data" if evidence.kind == "stat" else "doc"
+                    label = f"{evidence.label()} ({who}: “{_clip(item.text, 60)}”)"
+                    offered.append((kind, label, item.text))
         for mention in find_numbers(text):
             fact = _number_fact(mention, persona)
             if fact is not None:
-                data.append(f"{fact} matches {mention.raw} ({who})")
+                exact.append(f"{fact} matches {mention.raw} ({who})")
         for source in answer.sources:
             chunk = answer.chunk_texts.get(source.chunk_id, "")
-            if chunk and _overlaps(words, chunk, minimum=3):
-                documents.append(f"doc: {source.label()} (context of {answer.ref})")
-    data = list(dict.fromkeys(data))
-    documents = list(dict.fromkeys(documents))
+            for sentence in split_sentences(chunk) if chunk else []:
+                offered.append(
+                    ("doc", f"doc: {source.label()} (context of {answer.ref})", sentence)
+                )
+    kept = _supported(text, words, offered, embed)
+    data = list(dict.fromkeys(exact + [label for kind, label in kept if kind == "data"]))
+    documents = list(dict.fromkeys(label for kind, label in kept if kind == "doc"))
     if data:
         return "data-backed", data + documents
     if documents:
         return "document-backed", documents
     return "simulated-only", ["no statistic or document supports it"]
+
+
+def _supported(
+    text: str, words: set[str], offered: list[tuple[str, str, str]], embed: Embed | None
+) -> list[tuple[str, str]]:
+    """``(kind, label)`` of the offered evidence that supports ``text``."""
+    if not offered:
+        return []
+    if embed is None:
+        return [(k, label) for k, label, said in offered if _overlaps(words, said, minimum=3)]
+    results = support_many([(text, [said]) for _k, _label, said in offered], embed)
+    return [(k, label) for (k, label, _s), r in zip(offered, results, strict=True) if r.supported]
 
 
 def _number_fact(mention: NumberMention, persona: Persona) -> str | None:
@@ -672,11 +706,11 @@ def _number_fact(mention: NumberMention, persona: Persona) -> str | None:
     return match_number(mention, values)
 
 
-def _insight(text: str, answers: list[_Answer]) -> Insight | None:
+def _insight(text: str, answers: list[_Answer], embed: Embed | None = None) -> Insight | None:
     if not answers:
         return None
     clean = " ".join(strip_invisible(text).split())
-    tier, basis = tier_of(clean, answers)
+    tier, basis = tier_of(clean, answers, embed)
     quotes = [_quote(clean, a) for a in answers]
     shares = {a.persona_id: a.persona.facts.share for a in answers}
     return Insight(
@@ -715,7 +749,7 @@ _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def _extractive(answers: list[_Answer]) -> dict[str, list[Insight]]:
+def _extractive(answers: list[_Answer], embed: Embed | None = None) -> dict[str, list[Insight]]:
     """Answers grouped by the topic of their question, each quoted as it was said."""
     sections: dict[str, list[Insight]] = {name: [] for name in CATEGORIES}
     usable = sorted(
@@ -728,7 +762,7 @@ def _extractive(answers: list[_Answer]) -> dict[str, list[Insight]]:
             continue
         first = re.findall(r"[^.!?]+[.!?]*", answer.text)
         text = f"{answer.persona.name}: {_clip(first[0] if first else answer.text, 200)}"
-        item = _insight(text, [answer])
+        item = _insight(text, [answer], embed)
         if item is not None:
             sections[category].append(item)
     return sections
@@ -857,7 +891,7 @@ def render_markdown(brief: InsightBrief) -> str:
     for name, items in brief.sections():
         lines += [f"## {CATEGORIES[name]}", ""]
         if not items:
-            lines += ["None.", ""]
+            lines += [f"_{EMPTY_SECTION}_", ""]
             continue
         for number, item in enumerate(items, start=1):
             lines.append(
@@ -890,6 +924,7 @@ def render_html(brief: InsightBrief) -> str:
         tiers=TIER_MEANING,
         categories=CATEGORIES,
         source_label=_source_label,
+        empty_section=EMPTY_SECTION,
     )
 
 

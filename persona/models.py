@@ -203,6 +203,20 @@ class Persona(BaseModel):
         description="Validation problems left after re-asking, and what the app did about them.",
     )
     edited_fields: list[str] = Field(default_factory=list)
+    writer: Literal["composer", "model", ""] = Field(
+        default="",
+        description="Who wrote the narrative: the composer (evidence and templates, no model) "
+        "or the model writer; empty for personas made before writers were recorded.",
+    )
+    gaps: dict[str, str] = Field(
+        default_factory=dict,
+        description="Field → why it is empty: no data or document speaks to it yet.",
+    )
+
+    @property
+    def has_quote(self) -> bool:
+        """False when the quote is only a note that no customer words are on file."""
+        return "quote" not in self.gaps
 
     def items(self) -> list[tuple[str, EvidencedItem]]:
         """Every narrative item with its field name (single fields first, then lists)."""

@@ -14,6 +14,7 @@ import gradio as gr
 
 import ui.research as research
 from persona.brief import export_brief
+from persona.composer import writer_label
 from persona.errors import NotFoundError
 from persona.generate import GenerationResult, generate_personas
 from persona.models import EDITABLE_FIELDS, LIST_FIELDS, TEXT_FIELDS, Persona
@@ -118,9 +119,9 @@ def persona_card(stored: StoredPersona) -> str:
     p = stored.persona
     digest = hashlib.sha256(p.name.encode("utf-8")).digest()
     fields = [
-        (_FIELD_TITLES.get(f, f), f in p.edited_fields, p.field_items(f))
+        (_FIELD_TITLES.get(f, f), f in p.edited_fields, p.field_items(f), p.gaps.get(f, ""))
         for f in (*TEXT_FIELDS, *LIST_FIELDS)
-        if f != "quote" and p.field_items(f)
+        if f != "quote" and (p.field_items(f) or f in p.gaps)
     ]
     return render_snippet(
         "persona_card",
@@ -129,7 +130,9 @@ def persona_card(stored: StoredPersona) -> str:
         # Initials on a colour: an avatar that needs no image, local or remote.
         avatar_colour=_AVATAR_COLOURS[digest[0] % len(_AVATAR_COLOURS)],
         initials=_initials(p.name),
-        quote=p.quote.text if p.quote is not None else "",
+        quote=p.quote.text if p.has_quote else "",
+        quote_gap=p.gaps.get("quote", ""),
+        writer=writer_label(p.writer),
         fields=fields,
         notice=SYNTHETIC_NOTICE,
         verdict_badge=verdict_badge,

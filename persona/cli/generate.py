@@ -16,9 +16,10 @@ from rich.table import Table
 
 from persona.brief import BriefFormat, export_brief
 from persona.cli._app import app, console, services
+from persona.composer import writer_label
 from persona.generate import generate_personas, regenerate_persona
 from persona.guide import get_guide
-from persona.models import TEXT_FIELDS, EvidencedItem
+from persona.models import LIST_FIELDS, TEXT_FIELDS, EvidencedItem
 from persona.personas import (
     diff_versions,
     edit_persona,
@@ -131,16 +132,22 @@ def show(
         f"verdict [{_VERDICT_STYLE.get(p.verdict, 'dim')}]{p.verdict}[/]"
     )
     console.print(f"Segment {p.facts.segment_index}: {escape(p.facts.label)}")
+    console.print(f"writer: {escape(writer_label(p.writer))}")
     for warning in p.warnings:
         console.print(f"[yellow]⚠ {escape(warning)}[/]")
     for flag in p.flags:
         console.print(f"[dim]⚑ {escape(flag)}[/]")
     for name in TEXT_FIELDS:
+        if name in p.gaps:
+            console.print(f"[bold]{name}[/]: [dim]{escape(p.gaps[name])}[/]")
+            continue
         for item in p.field_items(name):
             console.print(f"[bold]{name}[/]: {escape(item.text)} {_badges(item)}")
-    for name, item in p.items():
-        if name not in TEXT_FIELDS:
+    for name in LIST_FIELDS:
+        for item in p.field_items(name):
             console.print(f"[bold]{name}[/]: {escape(item.text)} {_badges(item)}")
+        if not p.field_items(name) and name in p.gaps:
+            console.print(f"[bold]{name}[/]: [dim]{escape(p.gaps[name])}[/]")
     versions = list_versions(svc, stored.id)
     console.print(
         "[dim]Versions: "

@@ -14,12 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
 from persona.guide import get_guide
 from persona.identifiers import KnownIdentifiers, scrub_all
+from persona.interview.fallback import answer_gate, evidence_answer
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
     MESSAGE_OVERHEAD,
@@ -33,6 +34,7 @@ from persona.interview.prompt import (
 )
 from persona.interview.records import Exchange, exchanges
 from persona.knowledge import search
+from persona.knowledge.embed import make_embedding_function
 from persona.llm import capabilities, invoke_text, stream_text
 from persona.models import GuideQuestion, Persona
 from persona.personas import get_persona
@@ -330,13 +332,30 @@ def _produce(
             flags: list[Flag] = [question.flags[0]]
         else:
             model = services.chat_model()
-            messages, sources = _prompt(services, model, persona, question)
-            for piece in stream_text(model, messages):
-                piece = strip_invisible(piece)
-                if piece:
-                    pieces.append(piece)
-                    yield piece
+            messages, sources, citations = _prompt(services, model, persona, question)
             flags = []
+            if capabilities(model).capable:
+                for piece in stream_text(model, messages):
+                    piece = strip_invisible(piece)
+                    if piece:
+                        pieces.append(piece)
+                        yield piece
+            else:
+                # A weak model's answer is checked before anyone sees it: no streaming.
+                pieces.append(strip_invisible(invoke_text(model, messages)))
+            gated = _gate(services, model, persona, question, messages, citations, pieces)
+            if gated is not None:
+                flag, composed, used = gated
+                flags.append(flag)
+                sources = used
+                if capabilities(model).capable:
+                    note = f"\n\n(The answer above failed the quality check.) {composed}"
+                    pieces.append(note)
+                    yield note
+                else:
+                    pieces[:] = [composed]
+            if not capabilities(model).capable:
+                yield from re.findall(r"\S+\s*", "".join(pieces))
     except BaseException:
         partial = "".join(pieces).strip()
         if partial:
@@ -359,6 +378,53 @@ def _produce(
         status="complete", flags=flags, sources=sources,
     )  # fmt: skip
     stream._store(stored)
+
+
+def _gate(
+    services: Services,
+    model: BaseChatModel,
+    persona: Persona,
+    question: Turn,
+    messages: list[BaseMessage],
+    citations: list[Citation],
+    pieces: list[str],
+) -> tuple[Flag, str, list[Source]] | None:
+    """``None`` when the answer passes the quality gate (after one re-ask for a weak model);
+    else the ``gate`` flag, the answer composed from evidence, and its sources."""
+    # The rules of the system prompt, not its "- " lines: an answer may repeat the profile.
+    rules = "\n".join(
+        line for line in str(messages[0].content).splitlines() if not line.startswith("- ")
+    )
+    gate = answer_gate(persona, citations, rules)
+    answer = "".join(pieces).strip()
+    problems = gate.check(answer) if answer else []
+    if problems and not capabilities(model).capable:
+        retry = [
+            *messages,
+            AIMessage(content=answer),
+            HumanMessage(
+                content=f"That answer could not be shown ({problems[0]}). Answer the question "
+                f"again as {persona.name}, in two short sentences of plain English."
+            ),
+        ]
+        second = strip_invisible(invoke_text(model, retry)).strip()
+        if second and not gate.check(second):
+            pieces[:] = [second]
+            return None
+    if not problems:
+        return None
+    composed = evidence_answer(
+        persona, question.content, citations, make_embedding_function(services.settings)
+    )
+    flag = Flag(
+        kind="gate",
+        message="The model's answer failed the quality check "
+        f"({'; '.join(map(str, problems))[:200]}); the persona answered from its evidence "
+        "instead.",
+        text=answer[:200],
+    )
+    used = [Source(c.chunk_id, c.filename, c.page) for c in composed.citations]
+    return flag, composed.text, used
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -389,8 +455,9 @@ def _repeat_flags(services: Services, interview_id: int, turn_no: int, answer: s
 
 def _prompt(
     services: Services, model: BaseChatModel, persona: Persona, question: Turn
-) -> tuple[list[BaseMessage], list[Source]]:
-    """The messages for ``question`` within the token budget, and the context's sources."""
+) -> tuple[list[BaseMessage], list[Source], list[Citation]]:
+    """The messages for ``question`` within the token budget, the context's sources, and
+    the chunks retrieved for it."""
     store = services.store
     interview_id = question.interview_id
     row = interview_repo.get_interview(store, services.project_id, interview_id)
@@ -418,7 +485,7 @@ def _prompt(
         # The summary may run over its share: then the oldest kept turns are dropped.
         while keep and fixed + sum(e.tokens for e in keep) > budget:
             keep = keep[1:]
-    return build_messages(system, keep, current), sources
+    return build_messages(system, keep, current), sources, citations
 
 
 def token_budget(services: Services) -> int:

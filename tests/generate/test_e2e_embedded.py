@@ -1,9 +1,10 @@
 """End to end with the real embedded model (SmolLM2-135M) on the bundled sample data.
 
-One model call per persona (no re-asks: what does not validate is repaired and
-flagged). About 10-20 s per persona on two idle cores, minutes when the cores are
-busy. It checks the guarantees, not the prose: valid personas whose facts are the
-segment profile's and whose narrative holds no invented number.
+With the default writer setting the embedded model does not write personas: the
+composer does, from the evidence (real MiniLM embeddings and Chroma on a temp
+dir). The second test makes SmolLM2 the model writer and checks that what it
+wrote passed the quality gate or was replaced with a visible flag. It checks the
+guarantees, not the prose.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from persona.evidence import QualityGate, non_words
 from persona.facts import invented_numbers
 from persona.generate import generate_personas
 from persona.knowledge import add_documents, close_clients
@@ -26,7 +28,9 @@ DOCUMENTS = Path(__file__).resolve().parents[2] / "persona" / "sample_data" / "d
 
 
 def test_embedded_model_writes_valid_grounded_personas(sample_services: Services) -> None:
-    settings = sample_services.settings.with_(llm_provider="llamacpp", structured_retries=0)
+    settings = sample_services.settings.with_(
+        llm_provider="llamacpp", structured_retries=0, embeddings="local"
+    )
     services = Services(settings)
     try:
         add_documents(services.store, settings, sorted(DOCUMENTS.iterdir()))
@@ -48,10 +52,38 @@ def test_embedded_model_writes_valid_grounded_personas(sample_services: Services
                 assert invented_numbers(text, persona.facts) == [], text
             for _field, item in persona.items():
                 assert item.evidence
-            assert stored.model.endswith(".gguf")
+            assert stored.model == "composer" and persona.writer == "composer"
             assert result.report is not None and result.report.retrieved
+            grounded = [item.grounded for _f, item in persona.items()]
+            assert sum(grounded) / len(grounded) >= 0.8
+            gate = QualityGate.for_facts(persona.facts, extra_words=persona.name.split())
+            for _field, item in persona.items():
+                bad, _total = non_words(item.text, gate.vocabulary)
+                assert len(bad) <= 1, (item.text, bad)
             names.add(persona.name.casefold())
         assert len(names) == 2
+    finally:
+        close_clients(settings)
+        services.store.close()
+
+
+def test_smollm2_as_model_writer_shows_only_text_that_passed_the_gate(
+    sample_services: Services,
+) -> None:
+    settings = sample_services.settings.with_(
+        llm_provider="llamacpp", structured_retries=1, persona_writer="model"
+    )
+    services = Services(settings)
+    try:
+        [result] = generate_personas(services, segment_indexes=[0])
+        assert result.status == "generated" and result.persona is not None
+        persona = result.persona
+        assert persona.writer == "model"
+        gate = QualityGate.for_facts(persona.facts, extra_words=persona.name.split())
+        for _field, item in persona.items():
+            if item.kinds == {"inferred"}:  # the model's own text, uncited or demoted
+                assert gate.check(item.text) == [], item.text
+        assert result.report is not None and "gated" in result.report.checks
     finally:
         close_clients(settings)
         services.store.close()

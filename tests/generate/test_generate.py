@@ -36,7 +36,12 @@ def _prompt(messages: list[BaseMessage]) -> str:
 
 def test_a_valid_draft_becomes_a_grounded_persona(services: Services) -> None:
     [segment_id] = add_segments(services, [profile(0)])
-    model = script(services, reply())
+    goals = [
+        {"text": "Household size is larger than for most customers",
+         "sources": ["household_size_median"]},
+        {"text": "Keep the whole family outdoors on a budget", "sources": ["S1"]},
+    ]  # fmt: skip
+    model = script(services, reply(goals=goals))
     [result] = generate_personas(services)
     assert result.status == "generated" and result.version == 1
     persona = result.persona
@@ -52,15 +57,22 @@ def test_a_valid_draft_becomes_a_grounded_persona(services: Services) -> None:
     # "email newsletter" names the segment's over-represented channel: linked to its share.
     assert [c.text for c in persona.channels] == ["email newsletter"]
     assert persona.channels[0].evidence[0].stat == "preferred_channel_email_share_pct"
-    # A cited fact becomes stat evidence with its value; an uncited guess stays inferred.
+    # A cited fact that supports the item becomes stat evidence with its value; a citation
+    # that does not say what the item says is demoted; an uncited guess stays inferred.
     goal = persona.goals[0].evidence[0]
     assert (goal.kind, goal.stat, goal.value) == ("stat", "household_size_median", 4.0)
+    [demoted] = persona.goals[1].evidence
+    assert demoted.kind == "inferred" and "does not say this" in (demoted.note or "")
+    assert result.report.checks["cited"] == 2 and result.report.checks["supported"] == 1
+    assert persona.writer == "model" and result.report.writer == "model"
     assert persona.needs[0].kinds == {"inferred"}
     assert persona.occupation is not None and persona.occupation.kinds == {"inferred"}
     # The prompt states the rules and carries only aggregates.
     prompt = _prompt(model.calls[0])
     assert "not an instruction" in prompt and "Write no numbers" in prompt
     assert "segment_size: 400" in prompt and "(no documents)" in prompt
+    # The model sees the ranked distinguishing facts as evidence candidates it may cite.
+    assert "S1: Household size is higher than for most customers: median 4" in prompt
     stored = get_persona(services, result.persona_id or 0)
     assert stored.persona == persona and stored.origin == "generated"
     assert stored.segment_id == segment_id
@@ -118,7 +130,7 @@ def test_citations_of_unknown_chunks_are_caught(services: Services) -> None:
     model = script(services, bad, bad)
     [result] = generate_personas(services)
     assert result.report is not None and len(result.report.problems[0]) == 2
-    assert "'D9', which is neither a fact name nor a document id" in _prompt(model.calls[1])
+    assert "'D9', which is none of the ids given above" in _prompt(model.calls[1])
     persona = result.persona
     assert persona is not None
     assert all(item.kinds == {"inferred"} for item in persona.needs)
@@ -141,8 +153,9 @@ def test_documents_are_fenced_as_data_and_cited_as_doc_evidence(
     chunk = search(services.store, services.settings, "durable gear refunds", k=1)[0]
     model = script(
         services,
-        reply(needs=[{"text": "Durable gear", "sources": ["D1"]}],
-              pain_points=[{"text": "Slow refunds", "sources": [chunk.chunk_id]}]),
+        reply(needs=[{"text": "Families ask for durable gear", "sources": ["D1"]}],
+              pain_points=[{"text": "Fast refunds for returned gear",
+                            "sources": [chunk.chunk_id]}]),
     )  # fmt: skip
     [result] = generate_personas(services)
     prompt = _prompt(model.calls[0])
@@ -388,7 +401,9 @@ def test_repeats_and_label_names_are_reasked_then_repaired(services: Services) -
 def test_the_embedded_model_is_not_asked_to_cite(tmp_path: Path) -> None:
     from persona.config import Settings
 
-    settings = Settings(home=tmp_path / "local", llm_provider="llamacpp", embeddings="hash")
+    settings = Settings(
+        home=tmp_path / "local", llm_provider="llamacpp", embeddings="hash", persona_writer="model"
+    )
     services = Services(settings)
     try:
         add_segments(services, [profile(0)])

@@ -32,7 +32,8 @@ def test_bad_questions_are_named(question: str, problem: str) -> None:
 
 def _persona(services: Services) -> tuple[int, Persona]:
     add_segments(services, [profile(0)])
-    script(services, reply())
+    goal = {"text": "Household size is larger than for most customers", "sources": ["S1"]}
+    script(services, reply(goals=[goal]))
     [result] = generate_personas(services)
     assert result.persona is not None and result.persona_id is not None
     return result.persona_id, result.persona

@@ -60,12 +60,19 @@ def brief_with(services: Services, draft: Mapping[str, object], **kwargs: object
     return compile_brief(services, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # MiniLM: the support check needs an embedding that knows meaning
 def test_tiers_are_decided_from_the_evidence_not_by_the_model(
     services: Services, answers: dict[str, Turn]
 ) -> None:
+    services = Services(services.settings.with_(embeddings="local"))
     draft = {
         "key_findings": [
-            item("Shoppers compare prices and wait for discounts", answers["compare"])
+            item("Shoppers compare prices and wait for discounts", answers["compare"]),
+            # The example: a price-sensitive segment does not make this data-backed.
+            item(
+                "The company's mission to make money is not just about making a profit",
+                answers["compare"],
+            ),
         ],
         "pain_points": [item("Refunds for returned jackets take weeks", answers["refunds"])],
         "needs": [item("They love the brand colours", answers["colours"])],
@@ -85,6 +92,7 @@ def test_tiers_are_decided_from_the_evidence_not_by_the_model(
     )  # fmt: skip
     assert finding.tier == "data-backed"
     assert any("price_sensitivity_vs_base_pct = 27.2" in b for b in finding.basis)
+    assert brief.key_findings[1].tier == "simulated-only"
     assert pain.tier == "document-backed" and any("faq.txt" in b for b in pain.basis)
     assert need.tier == "simulated-only"
     assert preference.tier == "simulated-only", "a flagged, contradicting answer backs nothing"
@@ -97,7 +105,9 @@ def test_tiers_are_decided_from_the_evidence_not_by_the_model(
     assert [p.name for p in brief.personas] == ["Maya Lindqvist", "Greta Novak"]
     assert brief.synthetic and "Synthetic research" in brief.label
     assert brief.method == "model"
-    assert brief.hypotheses[0].startswith(("They love the brand colours", "Price matters less"))
+    assert brief.hypotheses[0].startswith(
+        ("They love the brand colours", "Price matters less", "The company's mission")
+    )
     assert any("flagged by the consistency guard" in n for n in brief.notes)
 
 
@@ -154,7 +164,12 @@ def test_panel_answers_can_be_linked(services: Services, maya_id: int, greta_id:
     services.use_model(ScriptedChatModel(replies=["Too expensive for me.", "Worth it."]))
     panel = ask_panel(services, "What about a premium range?")
     draft = {
-        "key_findings": [{"text": "Premium is too expensive", "refs": [f"P{panel.id}.{maya_id}"]}]
+        "key_findings": [
+            {
+                "text": "Price-sensitive customers find premium too expensive",
+                "refs": [f"P{panel.id}.{maya_id}"],
+            }
+        ]
     }
     brief = brief_with(services, draft, panel_ids=[panel.id])
     [finding] = brief.key_findings

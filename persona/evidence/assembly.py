@@ -11,10 +11,10 @@ has them, and adds the scorecard verdict and the warnings of a weak segment.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from persona.facts import fact_values, find_numbers, format_value, match_number
+from persona.facts import FEATURE_NAMES, fact_values, find_numbers, format_value, match_number
 from persona.models import Evidence, EvidencedItem, Persona, PersonaDraft, SegmentFacts
 from persona.text import feature_words
 from segments.facts import fact_name
@@ -24,15 +24,20 @@ if TYPE_CHECKING:
     from persona.segmentation import StoredSegment
 
 __all__ = [
+    "CITED_NOTE",
     "WEAK_CRITERIA",
     "assemble_persona",
     "carry_edits",
+    "data_fields",
     "prompt_facts",
     "retrieval_query",
     "traits",
+    "verdict_fields",
 ]
 
 WEAK_CRITERIA = ("sizable", "stable", "coherent")
+CITED_NOTE = "cited by the model"
+"""The note of evidence a model cited (checked by :mod:`persona.evidence.review`)."""
 _VERDICT_RANK = {"pass": 0, "unknown": 0, "warn": 1, "fail": 2}
 _LOCATION_COLUMNS = ("region", "state", "county", "country", "location", "area", "city", "town")
 _LOCAL_SHARE = 0.25
@@ -119,47 +124,80 @@ def assemble_persona(
     facts: SegmentFacts,
     documents: dict[str, Citation],
     flags: list[str],
+    *,
+    cited: Mapping[str, Evidence] | None = None,
 ) -> Persona:
-    """Build the full persona: data-backed demographics, evidence per item, verdict."""
-    linker = _EvidenceLinker(segment, facts, documents)
+    """Build the full persona: data-backed demographics, evidence per item, verdict.
+
+    ``cited`` maps the evidence candidate ids the model may cite (``S1`` …) to
+    their evidence.
+    """
+    linker = _EvidenceLinker(segment, facts, documents, cited)
     lists: dict[str, list[EvidencedItem]] = {}
     for key in ("goals", "challenges", "needs", "pain_points", "behaviour_patterns"):
         lists[key] = [linker.item(item.text, item.sources) for item in getattr(draft, key)]
     for key in ("personality", "hobbies", "channels"):
         lists[key] = [linker.item(text, []) for text in getattr(draft, key)]
-    channel = _data_channel(segment, linker)
+    demographics = data_fields(segment, facts)
+    channel = demographics.pop("channel")
     if channel is not None and not any(
         channel.text.casefold() in item.text.casefold() for item in lists["channels"]
     ):
         lists["channels"].insert(0, channel)
-    occupation = _data_item(segment, _OCCUPATION_COLUMNS, linker, note="most common occupation")
-    verdict, warnings = _verdict(segment)
+    verdict, warnings, scorecard = verdict_fields(segment)
     return Persona.model_validate(
         {
             "name": draft.name,
-            "age": _age_item(facts),
-            "occupation": occupation or linker.item(draft.occupation, []),
-            "location": _location_item(segment, linker),
+            **demographics,
+            "occupation": demographics["occupation"] or linker.item(draft.occupation, []),
             "background": linker.item(draft.background, []),
             "quote": linker.item(draft.quote, []),
             "facts": facts,
             "verdict": verdict,
-            "scorecard": {
-                name: _known_verdict(c.get("verdict")) for name, c in segment.scorecard.items()
-            },
+            "scorecard": scorecard,
             "warnings": warnings,
             "flags": flags,
+            "writer": "model",
             **lists,
         }
     )
+
+
+def data_fields(segment: StoredSegment, facts: SegmentFacts) -> dict[str, EvidencedItem | None]:
+    """What the data says directly: ``age``, ``occupation``, ``location`` and ``channel``.
+
+    ``channel`` is the most common preferred channel (for the channels list); each
+    is ``None`` when the table has no such column.
+    """
+    linker = _EvidenceLinker(segment, facts, {})
+    return {
+        "age": _age_item(facts),
+        "occupation": _data_item(
+            segment, _OCCUPATION_COLUMNS, linker, note="most common occupation"
+        ),
+        "location": _location_item(segment, linker),
+        "channel": _data_channel(segment, linker),
+    }
+
+
+def verdict_fields(segment: StoredSegment) -> tuple[str, list[str], dict[str, str]]:
+    """The segment's worst verdict, its weak-segment warnings and its verdict per criterion."""
+    verdict, warnings = _verdict(segment)
+    scorecard = {name: _known_verdict(c.get("verdict")) for name, c in segment.scorecard.items()}
+    return verdict, warnings, scorecard
 
 
 class _EvidenceLinker:
     """Turns a text and its cited sources into evidence, deterministically."""
 
     def __init__(
-        self, segment: StoredSegment, facts: SegmentFacts, documents: dict[str, Citation]
+        self,
+        segment: StoredSegment,
+        facts: SegmentFacts,
+        documents: dict[str, Citation],
+        cited: Mapping[str, Evidence] | None = None,
     ) -> None:
+        self.cited = dict(cited or {})
         self.facts = facts
         self.values = fact_values(facts)
         self.documents = documents
@@ -199,20 +237,23 @@ class _EvidenceLinker:
 
         for source in sources:
             citation = self.documents.get(source) or self.by_chunk.get(source)
-            if citation is not None:
+            if source in self.cited:
+                add(self.cited[source].model_copy(update={"note": CITED_NOTE}))
+            elif citation is not None:
                 add(
                     Evidence(
                         kind="doc",
                         chunk_id=citation.chunk_id,
                         file=citation.filename,
                         page=citation.page,
+                        note=CITED_NOTE,
                     )
                 )
             elif source in self.facts.statistics or source in ("segment_size", "share_pct"):
-                add(self.stat(source, note="cited by the model"))
+                add(self.stat(source, note=CITED_NOTE))
         for mention in find_numbers(text):
             name = match_number(mention, self.values)
-            if name is not None and name != "label":
+            if name is not None and name not in ("label", FEATURE_NAMES):
                 add(self.stat(_fact_name(name), note=f"the text says {mention.raw}"))
         for pattern, name in self.categories:
             if pattern.search(text):

@@ -1,0 +1,88 @@
+"""Interview answers on a weak model: gate the model's answer, else answer from evidence.
+
+The embedded model's answer is checked by the same quality gate as persona
+items (:class:`~persona.evidence.gate.QualityGate`), less the invented-number
+check, which the consistency guard flags already; the vocabulary it accepts
+holds the persona's own words and those of the documents retrieved for the
+question. An answer that fails is re-asked once; when the second answer fails
+too, the persona answers from its evidence instead: the one or two grounded
+items of the persona and sentences of the retrieved documents closest to the
+question, each with its source written after it. The turn carries a ``gate``
+flag, so the app and the transcript say the answer was composed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from persona.evidence.gate import QualityGate, tokens
+from persona.evidence.sentences import Embed, embed_texts, split_sentences
+from persona.models import Evidence, Persona
+
+if TYPE_CHECKING:
+    from persona.knowledge import Citation
+
+__all__ = ["MIN_RELEVANCE", "EvidenceAnswer", "answer_gate", "evidence_answer"]
+
+MIN_RELEVANCE = 0.25
+"""Cosine similarity (MiniLM) a piece of evidence needs to the question to be used."""
+_MAX_PIECES = 2
+_NOTHING = (
+    "Nothing in the company's data or documents about customers like me speaks to that "
+    "yet, so I can't answer it honestly."
+)
+
+
+@dataclass(frozen=True)
+class EvidenceAnswer:
+    """A composed answer, the evidence it cites, and the documents it quotes."""
+
+    text: str
+    evidence: list[Evidence]
+    citations: list[Citation]
+
+
+def answer_gate(persona: Persona, citations: Sequence[Citation], instructions: str) -> QualityGate:
+    """The gate for one interview answer: the persona's and the documents' words are known."""
+    words = set(tokens(persona.name))
+    for _field, item in persona.items():
+        words.update(tokens(item.text))
+    for citation in citations:
+        words.update(tokens(citation.text))
+    gate = QualityGate.for_facts(persona.facts, extra_words=words, instructions=instructions)
+    # Numbers that match no fact are the consistency guard's ``number`` flag already.
+    return dataclasses.replace(gate, facts=None)
+
+
+def evidence_answer(
+    persona: Persona, question: str, citations: Sequence[Citation], embed: Embed
+) -> EvidenceAnswer:
+    """The persona's answer to ``question`` composed from its closest evidence."""
+    pieces: list[tuple[str, Evidence, Citation | None]] = []
+    for _field, item in persona.items():
+        grounded = [e for e in item.evidence if e.grounded]
+        if grounded and len(tokens(item.text)) >= 4:
+            pieces.append((item.text, grounded[0], None))
+    for citation in citations:
+        for sentence in split_sentences(citation.text):
+            evidence = Evidence(
+                kind="doc", chunk_id=citation.chunk_id, file=citation.filename, page=citation.page
+            )
+            pieces.append((sentence, evidence, citation))
+    if not pieces:
+        return EvidenceAnswer(_NOTHING, [], [])
+    vectors = embed_texts(embed, [question, *(text for text, _e, _c in pieces)])
+    scores = vectors[1:] @ vectors[0]
+    order = sorted(range(len(pieces)), key=lambda i: -float(scores[i]))
+    chosen = [pieces[i] for i in order if float(scores[i]) >= MIN_RELEVANCE][:_MAX_PIECES]
+    if not chosen:
+        return EvidenceAnswer(_NOTHING, [], [])
+    said = " ".join(f"{text.rstrip('.')} [{evidence.label()}]." for text, evidence, _c in chosen)
+    return EvidenceAnswer(
+        f"From what the company knows about customers like me: {said}",
+        [evidence for _t, evidence, _c in chosen],
+        [c for _t, _e, c in chosen if c is not None],
+    )
