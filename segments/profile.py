@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segments.facts import Fact, Statistic, facts_view, humanise, slug
+from segments.facts import Fact, Statistic, Unit, facts_view, humanise, slug
 from segments.features import MISSING_CATEGORY, OTHER_CATEGORY
 from segments.rules import Rule
 from segments.scorecard import Criterion
+from segments.value_segments import SegmentPrediction
 
 __all__ = [
     "CategoryStat",
@@ -28,6 +29,7 @@ __all__ = [
     "SegmentProfile",
     "build_profiles",
     "humanise",
+    "prediction_facts",
     "slug",
     "stored_facts",
 ]
@@ -119,6 +121,8 @@ class SegmentProfile:
     """True when the segment is smaller than the minimum size: statistics withheld."""
     descriptions: dict[str, str] = field(default_factory=dict)
     """Feature → the words shown for it (from the data dictionary, else humanised)."""
+    prediction: SegmentPrediction | None = None
+    """Predicted value and churn risk of its customers (:mod:`segments.predictions`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of aggregates (no customer rows, IDs or personal data)."""
@@ -134,6 +138,7 @@ class SegmentProfile:
             "rules": [r.to_dict() for r in self.rules],
             "scorecard": {name: c.to_dict() for name, c in self.scorecard.items()},
             "descriptions": dict(self.descriptions),
+            "prediction": None if self.prediction is None else self.prediction.to_dict(),
         }
 
     def fact_list(self) -> list[Fact]:
@@ -142,8 +147,10 @@ class SegmentProfile:
         Size and share; per numeric feature its mean, median, quartiles, the base
         mean and median, and the percent difference from the base; per category
         label its share in the segment and in the base; the rules with their
-        precision and recall; the six verdicts. Percentages are rounded to 0.1,
-        other numbers to 2 decimals.
+        precision and recall; the six verdicts; with predictions, the segment's
+        predicted value, its share, VIPs, P(alive) or churn risk and value at risk
+        (:func:`prediction_facts`). Percentages are rounded to 0.1, other numbers to
+        2 decimals.
         """
         return list(
             _facts(
@@ -161,6 +168,7 @@ class SegmentProfile:
                 rules=[(r.text, r.precision, r.recall) for r in self.rules],
                 verdicts=[(name, c.verdict) for name, c in self.scorecard.items()],
                 words=self.descriptions,
+                prediction=self.prediction,
             )
         )
 
@@ -186,6 +194,7 @@ def _facts(
     rules: list[tuple[str, Any, Any]],
     verdicts: list[tuple[str, str]],
     words: Mapping[str, str],
+    prediction: SegmentPrediction | None = None,
 ) -> Iterator[Fact]:
     yield Fact.of("segment_id", segment_id, unit="count")
     yield Fact.of("segment_label", label, unit="text")
@@ -220,6 +229,51 @@ def _facts(
         yield Fact.of("rule_recall", round(100 * recall, 1), unit="percent", index=i)
     for criterion, verdict in verdicts:
         yield Fact.of("verdict", verdict, unit="text", feature=criterion)
+    if prediction is not None:
+        yield from prediction_facts(prediction, words)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def prediction_facts(prediction: SegmentPrediction, words: Mapping[str, str]) -> Iterator[Fact]:
+    """The facts of a segment's predicted value and risk, those that are known.
+
+    ``value_summary`` is the sentence a persona can say ("14 % of customers, 41 % of
+    predicted value"); value facts are labelled with the forecast's horizon.
+    """
+    ahead = f" over the next {prediction.horizon_weeks:g} weeks" if prediction.horizon_weeks else ""
+    outcome = prediction.outcome
+    risk_words = (words.get(outcome) or humanise(outcome)) if outcome else None
+    at_risk_label = (
+        f"predicted value{ahead} of customers who may be leaving (value × (1 − P(alive)))"
+        if prediction.source == "value"
+        else f"customers expected to {risk_words} (sum of their predicted risk)"
+    )
+    entries: list[tuple[Statistic, float | str | None, Unit, str | None]] = [
+        ("value_summary", prediction.share_sentence(), "text", None),
+        ("predicted_value", json_float(prediction.predicted_value, 2), "value",
+         f"predicted value of the segment's customers{ahead}"),
+        ("mean_predicted_value", json_float(prediction.mean_value, 2), "value",
+         f"predicted value per customer{ahead}"),
+        ("value_share", _percent(prediction.value_share), "percent", None),
+        ("vip_rate", _percent(prediction.vip_rate), "percent", None),
+        ("share_of_vips", _percent(prediction.share_of_vips), "percent", None),
+        ("mean_p_alive", _percent(prediction.mean_p_alive), "percent", None),
+        ("mean_churn_risk", _percent(prediction.mean_churn_risk), "percent", None),
+        ("value_at_risk", json_float(prediction.value_at_risk, 2),
+         "value" if prediction.source == "value" else "count", at_risk_label),
+        ("value_at_risk_share", _percent(prediction.value_at_risk_share), "percent", None),
+    ]  # fmt: skip
+    for statistic, value, unit, label in entries:
+        if value is None:
+            continue
+        feature = outcome if statistic == "mean_churn_risk" else None
+        yield Fact.of(
+            statistic, value, unit=unit, feature=feature, label=label,
+            words=risk_words if feature else None,
+        )  # fmt: skip
 
 
 def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
@@ -257,6 +311,9 @@ def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
             (str(name), str(c.get("verdict", ""))) for name, c in data.get("scorecard", {}).items()
         ],
         words={str(k): str(v) for k, v in data.get("descriptions", {}).items()},
+        prediction=(
+            SegmentPrediction.from_dict(data["prediction"]) if data.get("prediction") else None
+        ),
     )
     return [dataclasses.replace(f, value=stored[f.name]) for f in candidates if f.name in stored]
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from persona.cli._app import app, console, services
+from persona.predicted import prediction_cells, prediction_columns, prediction_legend
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
 from segments import DEFAULT_K_RANGE
 
@@ -148,6 +149,9 @@ def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
     table.add_column("label", min_width=28, ratio=1)
     table.add_column("size", justify="right")
     table.add_column("share", justify="right")
+    predicted = prediction_columns(stored)
+    for header in predicted:
+        table.add_column(header, justify="right")
     table.add_column("scorecard", no_wrap=True)
     for segment in stored:
         marks = []
@@ -160,9 +164,12 @@ def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
             segment.label,
             str(segment.size),
             f"{segment.share:.1%}",
+            *prediction_cells(segment, predicted),
             " ".join(marks),
         )
     console.print(table)
+    if predicted:
+        console.print(prediction_legend(stored), highlight=False)
     legend = ", ".join(f"{_short(name)}={name}" for name in criteria)
     console.print(f"scorecard: ✓ pass  ! warn  ✗ fail  ? unknown — {legend}")
     for segment in stored:
