@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -369,6 +370,26 @@ def _std_share(share: float, base: float) -> float | None:
     return None if spread == 0 else (share - base) / spread
 
 
+# What high / low values of the columns of segments.transactions_to_customers mean,
+# in a marketer's words ("High recency days" reads backwards: it means long ago).
+_LOG_WORDS = {
+    "recency_days": ("long since last order", "ordered recently"),
+    "days_since_last_order": ("long since last order", "ordered recently"),
+    "frequency": ("frequent buyers", "few orders"),
+    "monetary": ("high total spend", "low total spend"),
+    "tenure_days": ("long-standing customers", "new customers"),
+    "avg_order_value": ("large orders", "small orders"),
+    "interpurchase_days": ("long gaps between orders", "short gaps between orders"),
+}
+LABEL_PARTS = 3
+LABEL_LENGTH = 100
+"""Past this many characters a label's parts lose their asides, and a third part is left
+out (long dictionary wordings); the first two traits are always named."""
+TWIN_CORRELATION = 0.8
+"""Two numeric columns this correlated (|Spearman ρ|) say one thing: a label names one."""
+_TWIN_SAMPLE = 20_000
+
+
 def _label_part(
     name: str, direction: float, columns: ProfileColumns, describe: Callable[[str], str]
 ) -> str:
@@ -376,11 +397,59 @@ def _label_part(
         feature, value = name.split(" = ", 1)
         return f"{describe(feature)}: {value}"
     words = describe(name)
+    if name in _LOG_WORDS and words == humanise(name):
+        return _LOG_WORDS[name][0 if direction > 0 else 1]
     if name in columns.flags:
         return words if direction > 0 else f"not {words}"
     if name in columns.dates:
-        return f"{'early' if direction > 0 else 'recent'} {words}"
+        return f"{words} {'long ago' if direction > 0 else 'recently'}"
     return f"{'high' if direction > 0 else 'low'} {words}"
+
+
+def _short(part: str) -> str:
+    """A label part without its parenthesised asides ("… (area lifestyle code)")."""
+    return re.sub(r"\s*\([^)]*\)", "", part).strip() or part
+
+
+def _twins(frame: pd.DataFrame, numeric: list[str]) -> Callable[[str, str], bool]:
+    """Whether two numeric columns are near copies of each other (see TWIN_CORRELATION)."""
+    cache: dict[tuple[str, str], bool] = {}
+    sample = frame[numeric].iloc[:_TWIN_SAMPLE] if numeric else frame.iloc[:0]
+
+    def same(a: str, b: str) -> bool:
+        if a not in sample.columns or b not in sample.columns:
+            return False
+        key = (min(a, b), max(a, b))
+        if key not in cache:
+            rho = sample[a].rank().corr(sample[b].rank())
+            cache[key] = bool(math.isfinite(rho) and abs(rho) >= TWIN_CORRELATION)
+        return cache[key]
+
+    return same
+
+
+def _label(
+    ranking: list[tuple[float, str, float]],
+    columns: ProfileColumns,
+    describe: Callable[[str], str],
+    twins: Callable[[str, str], bool],
+) -> str:
+    """Up to three distinguishing traits, skipping near copies of a trait already named,
+    kept to about LABEL_LENGTH characters."""
+    parts: list[str] = []
+    named: list[str] = []
+    for _, name, direction in ranking:
+        if len(parts) == LABEL_PARTS:
+            break
+        if any(twins(name, other) for other in named):
+            continue
+        parts.append(_label_part(name, direction, columns, describe))
+        named.append(name)
+    if len(", ".join(parts)) > LABEL_LENGTH:
+        parts = [_short(part) for part in parts]
+    while len(parts) > 2 and len(", ".join(parts)) > LABEL_LENGTH:
+        parts.pop()
+    return ", ".join(parts)
 
 
 def build_profiles(
@@ -417,6 +486,7 @@ def build_profiles(
     cat_base = {c: values.value_counts(normalize=True) for c, values in pooled.items()}
     outcomes = set(columns.outcomes)
     words = {c: describe(c) for c in [*numeric, *flags, *columns.categorical]}
+    twins = _twins(frame, numeric)
     profiles: list[SegmentProfile] = []
     for segment, size in zip(segments, counts, strict=True):
         seg = int(segment)
@@ -483,8 +553,7 @@ def build_profiles(
                     ranking.append((abs(std_diff), f"{c} = {value}", std_diff))
         ranking.sort(key=lambda item: (-item[0], item[1]))
         profile.top_features = [name for _, name, _ in ranking[:TOP_FEATURES]]
-        parts = [_label_part(name, d, columns, describe) for _, name, d in ranking[:3]]
-        label = ", ".join(parts) if parts else f"Segment {seg}"
+        label = _label(ranking, columns, describe, twins) or f"Segment {seg}"
         profile.label = label[:1].upper() + label[1:]
         profiles.append(profile)
     _disambiguate(profiles)
