@@ -28,6 +28,14 @@ def _services(tmp_path: Path) -> Services:
     return Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
 
 
+def _upload_cdnow(page: Any, tmp_path: Path) -> None:
+    """Upload the real CDNOW log and wait until the screen has recognised it."""
+    log = tmp_path / "cdnow.csv"
+    cdnow_log().to_csv(log, index=False)
+    page.locator("#data-file input[type=file]").set_input_files(str(log))
+    wait_for_text(page, "data-notes", r"transaction log")
+
+
 def test_a_dictionary_uploaded_with_a_coded_table_names_every_column_in_words(
     tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]], artifacts: Path
 ) -> None:
@@ -61,13 +69,10 @@ def test_a_dictionary_uploaded_with_a_coded_table_names_every_column_in_words(
 def test_rfm_scores_chosen_on_the_screen_give_the_named_segments(
     tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]], artifacts: Path
 ) -> None:
-    log = tmp_path / "cdnow.csv"
-    cdnow_log().to_csv(log, index=False)
     services = _services(tmp_path)
     with serve(services) as url:
         page, recorder = open_page(url)
-        page.locator("#data-file input[type=file]").set_input_files(str(log))
-        wait_for_text(page, "data-notes", r"transaction log")
+        _upload_cdnow(page, tmp_path)
         page.locator("#data-method label").filter(has_text="RFM scores").click()
         page.locator("#data-run").click()
         page.wait_for_selector("#scorecard-table", timeout=120_000)
@@ -84,13 +89,10 @@ def test_rfm_scores_chosen_on_the_screen_give_the_named_segments(
 def test_a_dictionary_for_another_table_is_refused_and_nothing_is_saved(
     tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]]
 ) -> None:
-    log = tmp_path / "cdnow.csv"
-    cdnow_log().to_csv(log, index=False)
     services = _services(tmp_path)
     with serve(services) as url:
         page, _recorder = open_page(url)
-        page.locator("#data-file input[type=file]").set_input_files(str(log))
-        wait_for_text(page, "data-notes", r"transaction log")
+        _upload_cdnow(page, tmp_path)
         page.locator("#data-dictionary input[type=file]").set_input_files(str(DICTIONARY))
         page.locator("#data-run").click()
         page.locator(".toast-body").first.wait_for(timeout=60_000)
