@@ -14,7 +14,7 @@ export ANONYMIZED_TELEMETRY := False
 # instruction") in its first decode. pip caches the wheel it builds.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 
-.PHONY: demo test setup browser eval bench lint ui clean lock
+.PHONY: demo test setup browser postgres eval bench lint ui clean lock
 
 setup: $(STAMP)
 
@@ -39,7 +39,11 @@ demo: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: setup browser
+# Database-source tests start a throwaway PostgreSQL server (initdb + pg_ctl in a temp dir).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+test: setup browser postgres
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
 
 lint: setup

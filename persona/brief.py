@@ -62,7 +62,13 @@ _TITLES = {
     "channels": "Preferred channels",
     "quote": "Quote",
 }
-_BADGE_COLOURS = {"stat": "#1b6e3a", "doc": "#1f4f8f", "user": "#6b3fa0", "inferred": "#8a5a00"}
+_BADGE_COLOURS = {
+    "stat": "#1b6e3a",
+    "doc": "#1f4f8f",
+    "user": "#6b3fa0",
+    "inferred": "#8a5a00",
+    "research": "#0f6b6b",
+}
 
 
 # --------------------------------------------------------------------------- markdown

@@ -21,6 +21,7 @@ EmbeddingsChoice = Literal["local", "openai", "hash"]
 
 PROVIDERS: tuple[str, ...] = ("auto", "openai", "llamacpp", "fake")
 EMBEDDINGS: tuple[str, ...] = ("local", "openai", "hash")
+ENGINES: tuple[str, ...] = ("auto", "pandas", "duckdb")
 
 ENV_VARIABLES: dict[str, str] = {
     "PERSONA_HOME": "Workspace folder (database, Chroma index, exports). Default ./workspace",
@@ -44,6 +45,16 @@ ENV_VARIABLES: dict[str, str] = {
     "Default text-embedding-3-small",
     "PERSONA_MIN_SEGMENT_SIZE": "Smallest segment that may be described to a model. Default 20",
     "PERSONA_MAX_UPLOAD_MB": "Largest table or document accepted, in MB. Default 200",
+    "PERSONA_DB_URL": "Database read when a command gets --query/--table and no source; "
+    "may hold the password (never stored or shown)",
+    "PERSONA_DB_PASSWORD": "Password for a database URL that has none (PGPASSWORD also works "
+    "for PostgreSQL)",
+    "PERSONA_DB_TIMEOUT": "Seconds to connect, and per statement on PostgreSQL. Default 30",
+    "PERSONA_MAX_ROWS": "Most rows read into memory from a query or an in-memory file. "
+    "Default 5000000 (large CSV/Parquet logs are read out of core instead)",
+    "PERSONA_ENGINE": "auto | pandas | duckdb. Default auto: DuckDB out of core for "
+    "folders of Parquet files and CSV/Parquet files past PERSONA_MAX_UPLOAD_MB, pandas else",
+    "PERSONA_DUCKDB_MEMORY": "Memory DuckDB may use before it spills to disk. Default 4GB",
     "PERSONA_UI_HOST": "Address the UI binds. Default 127.0.0.1",
     "PERSONA_UI_PORT": "Port of the UI. Default 7860",
     "PERSONA_UI_AUTH": "Optional 'user:password' required by the UI",
@@ -72,6 +83,18 @@ class Settings:
     embeddings_model: str = "text-embedding-3-small"
     min_segment_size: int = 20
     max_upload_mb: int = 200
+    alert_share_points: float = 3.0
+    """A refresh alerts when a segment's share moves by this many percentage points."""
+    alert_psi: float = 0.2
+    """…or a feature's PSI reaches this (overall or within a segment)."""
+    refit_psi: float = 0.25
+    """…and advises a re-fit when a feature's PSI across all customers reaches this."""
+    db_url: str | None = field(default=None, repr=False)
+    db_password: str | None = field(default=None, repr=False)
+    db_timeout: float = 30.0
+    max_rows: int = 5_000_000
+    engine: str = "auto"
+    duckdb_memory: str = "4GB"
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: tuple[str, str] | None = field(default=None, repr=False)
@@ -132,6 +155,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         embeddings_model=get.text("PERSONA_EMBEDDINGS_MODEL") or "text-embedding-3-small",
         min_segment_size=int(get.number("PERSONA_MIN_SEGMENT_SIZE", 20, 2, 10**9, integer=True)),
         max_upload_mb=int(get.number("PERSONA_MAX_UPLOAD_MB", 200, 1, 100_000, integer=True)),
+        alert_share_points=get.number("PERSONA_ALERT_SHARE_POINTS", 3.0, 0.1, 100.0),
+        alert_psi=get.number("PERSONA_ALERT_PSI", 0.2, 0.01, 10.0),
+        refit_psi=get.number("PERSONA_REFIT_PSI", 0.25, 0.01, 10.0),
+        db_url=get.text("PERSONA_DB_URL"),
+        db_password=get.text("PERSONA_DB_PASSWORD"),
+        db_timeout=get.number("PERSONA_DB_TIMEOUT", 30.0, 1.0, 86400.0),
+        max_rows=int(get.number("PERSONA_MAX_ROWS", 5_000_000, 1, 10**12, integer=True)),
+        engine=get.choice("PERSONA_ENGINE", ENGINES, "auto"),
+        duckdb_memory=get.text("PERSONA_DUCKDB_MEMORY") or "4GB",
         ui_host=get.text("PERSONA_UI_HOST") or "127.0.0.1",
         ui_port=int(get.number("PERSONA_UI_PORT", 7860, 1, 65535, integer=True)),
         ui_auth=get.auth("PERSONA_UI_AUTH"),

@@ -18,8 +18,10 @@ messages, in exactly one place each.
     ├── KnowledgeError                    documents and the Chroma index
     │   ├── DocumentError (ValueError)    one file cannot be ingested
     │   └── IndexMismatchError            index built with another embedding model
+    ├── SnapshotError (ValueError)        a newer table does not fit the segmentation
     ├── PrivacyError                      a request would expose personal data
     ├── GroundingError                    a persona/answer contradicts its facts
+    ├── ResearchError (ValueError)        a screener, recruitment or notes step cannot run
     └── ExportError                       an export could not be written
 
 Table-loading and clustering errors live in ``segments.errors`` (``segments``
@@ -48,6 +50,8 @@ __all__ = [
     "ProviderError",
     "ProviderTimeout",
     "ProviderUnavailable",
+    "ResearchError",
+    "SnapshotError",
     "StoreError",
 ]
 
@@ -144,12 +148,20 @@ class IndexMismatchError(KnowledgeError):
     """The Chroma index was built with a different embedding model."""
 
 
+class SnapshotError(PersonaError, ValueError):
+    """A newer snapshot of the customers does not fit the segmentation it refreshes."""
+
+
 class PrivacyError(PersonaError):
     """The request would send personal data or a too-small segment to a model."""
 
 
 class GroundingError(PersonaError):
     """Generated text contradicts the facts it was given."""
+
+
+class ResearchError(PersonaError, ValueError):
+    """A research step cannot run: a segment too small, too few customers, a missing column."""
 
 
 class ExportError(PersonaError):

@@ -60,6 +60,7 @@ from persona.repos import interviews as interview_repo
 from persona.repos import panels as panel_repo
 from persona.repos.briefs import BriefSummary
 from persona.repos.interviews import Source
+from persona.research.notes import real_excerpts, real_verdicts
 from persona.safe_text import neutralize_markdown, strip_invisible
 from persona.store import utc_now
 from persona.structured import generate_structured
@@ -81,6 +82,7 @@ __all__ = [
     "InsightBrief",
     "PersonaRef",
     "Quote",
+    "RealQuote",
     "Tier",
     "compile_brief",
     "export_insights",
@@ -91,7 +93,13 @@ __all__ = [
     "render_markdown",
 ]
 
-Tier = Literal["data-backed", "document-backed", "simulated-only"]
+Tier = Literal[
+    "confirmed by real interviews",
+    "data-backed",
+    "document-backed",
+    "simulated-only",
+    "contradicted by real interviews",
+]
 Category = Literal["key_findings", "pain_points", "needs", "preferences", "recommendations"]
 BriefFormat = Literal["md", "html", "json"]
 
@@ -102,11 +110,21 @@ CATEGORIES: dict[str, str] = {
     "preferences": "Preferences",
     "recommendations": "Recommendations",
 }
-TIERS: tuple[Tier, ...] = ("data-backed", "document-backed", "simulated-only")
+TIERS: tuple[Tier, ...] = (
+    "confirmed by real interviews",
+    "data-backed",
+    "document-backed",
+    "simulated-only",
+    "contradicted by real interviews",
+)
 TIER_MEANING: dict[str, str] = {
+    "confirmed by real interviews": "notes of real interviews with the segment's customers "
+    "say the same",
     "data-backed": "linked to the segment's statistics",
     "document-backed": "linked to company documents, not to statistics",
     "simulated-only": "said only by simulated personas: a hypothesis",
+    "contradicted by real interviews": "notes of real interviews with the segment's "
+    "customers say otherwise",
 }
 SYNTHETIC_LABEL = synthetic_label("research")
 MAX_ITEMS = 4
@@ -160,6 +178,16 @@ class Quote(BaseModel):
     flagged: bool = False
 
 
+class RealQuote(BaseModel):
+    """A sentence from the (masked) notes of a real interview."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    text: str
+    segment: str = ""
+
+
 class Insight(BaseModel):
     """One item of the brief with its tier, why it has that tier, its quotes and weight."""
 
@@ -170,6 +198,8 @@ class Insight(BaseModel):
     basis: list[str] = Field(default_factory=list)
     quotes: list[Quote] = Field(min_length=1)
     weight: float = Field(ge=0.0, le=1.0)
+    real: list[RealQuote] = Field(default_factory=list)
+    """What real interview notes said about it (the sentence that decided its real tier)."""
 
     @property
     def turn_ids(self) -> list[int]:
@@ -203,6 +233,8 @@ class InsightBrief(BaseModel):
     preferences: list[Insight] = Field(default_factory=list)
     recommendations: list[Insight] = Field(default_factory=list)
     hypotheses: list[str] = Field(default_factory=list)
+    real_interviews: list[RealQuote] = Field(default_factory=list)
+    """What real interviews said: excerpts of the notes of the personas' segments."""
     notes: list[str] = Field(default_factory=list)
     save_first: list[SavePriority] = Field(default_factory=list)
     """Segments by predicted value at risk (:mod:`persona.predicted`); from the data."""
@@ -378,6 +410,7 @@ def compile_brief(
             "The model's synthesis did not validate, so this brief lists the answers by topic "
             "and makes no recommendations."
         )
+    real = apply_real_research(services, sections, {a.persona_id for a in answers})
     for name in sections:
         sections[name].sort(key=lambda i: (TIERS.index(i.tier), -i.weight, i.text))
     flagged = sum(1 for a in answers if a.contradicts)
@@ -403,6 +436,7 @@ def compile_brief(
             key=lambda r: (-r.share, r.id),
         ),
         hypotheses=_hypotheses(sections),
+        real_interviews=real,
         notes=notes,
         save_first=project_save_first(services),
         key_findings=sections["key_findings"],
@@ -710,9 +744,42 @@ def _extractive(answers: list[_Answer]) -> dict[str, list[Insight]]:
     return sections
 
 
+def apply_real_research(
+    services: Services, sections: dict[str, list[Insight]], persona_ids: set[int]
+) -> list[RealQuote]:
+    """Move items that real notes confirm or contradict to those tiers; return note excerpts.
+
+    The one call into the real-research support check (:func:`real_verdicts`).
+    """
+    items = [item for name in CATEGORIES for item in sections[name]]
+    verdicts = real_verdicts(
+        services, [(item.text, [q.persona_id for q in item.quotes]) for item in items]
+    )
+    for item, (support, file) in zip(items, verdicts, strict=True):
+        if support.verdict is None:
+            continue
+        item.tier = (
+            "confirmed by real interviews"
+            if support.verdict == "confirmed"
+            else "contradicted by real interviews"
+        )
+        item.basis.append(f"real interview notes ({file}): “{clip(support.sentence, 200)}”")
+        item.real.append(RealQuote(file=file, text=clip(support.sentence, QUOTE_CHARS)))
+    return [
+        RealQuote(file=file, text=text, segment=segment)
+        for file, text, segment in real_excerpts(services, sorted(persona_ids))
+    ]
+
+
 def _hypotheses(sections: dict[str, list[Insight]]) -> list[str]:
     """Claims to check with real customers: weakest evidence first, then by weight."""
-    items = [i for name, items in sections.items() if name != "recommendations" for i in items]
+    items = [
+        i
+        for name, items in sections.items()
+        if name != "recommendations"
+        for i in items
+        if i.tier != "confirmed by real interviews"
+    ]
     items.sort(key=lambda i: (-TIERS.index(i.tier), -i.weight))
     out = []
     for item in items[:MAX_HYPOTHESES]:
@@ -784,6 +851,19 @@ def render_markdown(brief: InsightBrief) -> str:
         + ". Weight = share of customers whose segments' personas said it.",
         "",
     ]
+    if brief.real_interviews:
+        lines += [
+            "## What real interviews said",
+            "",
+            "Notes of real interviews with customers of these segments (real, not simulated; "
+            "masked before storage).",
+            "",
+        ]
+        lines += [
+            f"- “{_md(q.text)}” — real interview notes, {_md(q.file)} ({_md(q.segment)})"
+            for q in brief.real_interviews
+        ]
+        lines.append("")
     for name, items in brief.sections():
         lines += [f"## {CATEGORIES[name]}", ""]
         if not items:
@@ -795,6 +875,8 @@ def render_markdown(brief: InsightBrief) -> str:
                 f"(weight {item.weight * 100:.0f}%: {_md(', '.join(item.personas))})"
             )
             lines.append(f"    - Basis: {_md('; '.join(item.basis))}")
+            for real in item.real:
+                lines.append(f"    - Real interview: “{_md(real.text)}” — {_md(real.file)}")
             for quote in item.quotes:
                 flag = " (flagged by the consistency guard)" if quote.flagged else ""
                 lines.append(

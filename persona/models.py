@@ -49,7 +49,7 @@ __all__ = [
     "draft_schema",
 ]
 
-EvidenceKind = Literal["stat", "doc", "inferred", "user"]
+EvidenceKind = Literal["stat", "doc", "inferred", "user", "research"]
 Verdict = Literal["pass", "warn", "fail", "unknown"]
 
 LIST_FIELDS: tuple[str, ...] = (
@@ -80,7 +80,9 @@ class Evidence(BaseModel):
     * ``stat``: a named statistic of the segment (``stat`` and its ``value``);
     * ``doc``: a document chunk (``chunk_id``, ``file``, ``page``);
     * ``inferred``: the model's guess, shown to users as such;
-    * ``user``: written or changed by a person.
+    * ``user``: written or changed by a person;
+    * ``research``: notes of a real interview (``file``, ``chunk_id`` ``note:<id>``,
+      an excerpt in ``note``), shown as real, above anything simulated.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -99,6 +101,8 @@ class Evidence(BaseModel):
             raise ValueError("stat evidence names its statistic")
         if self.kind == "doc" and not self.chunk_id:
             raise ValueError("doc evidence names its chunk_id")
+        if self.kind == "research" and not self.file:
+            raise ValueError("research evidence names its notes file")
         return self
 
     @property
@@ -116,6 +120,8 @@ class Evidence(BaseModel):
         if self.kind == "doc":
             page = f", p. {self.page}" if self.page is not None else ""
             return f"doc: {self.file or self.chunk_id}{page}"
+        if self.kind == "research":
+            return f"real interview: {self.file}"
         return self.kind
 
 
@@ -139,8 +145,8 @@ class EvidencedItem(BaseModel):
 
     @property
     def strength(self) -> int:
-        """0 inferred only, 1 user, 2 doc, 3 stat: used to find the weakest fields."""
-        order = {"inferred": 0, "user": 1, "doc": 2, "stat": 3}
+        """0 inferred only, 1 user, 2 doc, 3 stat, 4 research: used to find the weakest fields."""
+        order = {"inferred": 0, "user": 1, "doc": 2, "stat": 3, "research": 4}
         return max(order[e.kind] for e in self.evidence)
 
 

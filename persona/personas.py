@@ -166,7 +166,23 @@ def diff_versions(
         before, after = _field_lines(older.persona, name), _field_lines(newer.persona, name)
         if before != after:
             diffs.append(FieldDiff(name, before, after))
+    moved = _moved_facts(older.persona, newer.persona)
+    if moved:
+        diffs.append(FieldDiff("facts", *moved))
     return diffs
+
+
+def _moved_facts(older: Persona, newer: Persona) -> tuple[list[str], list[str]] | None:
+    """The segment facts whose values differ (a refresh moves them), as ``name = value``."""
+    before = {"segment_size": older.facts.size, **older.facts.statistics}
+    after = {"segment_size": newer.facts.size, **newer.facts.statistics}
+    names = [n for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)]
+    if not names:
+        return None
+    return (
+        [f"{n} = {before.get(n, '(none)')}" for n in names],
+        [f"{n} = {after.get(n, '(none)')}" for n in names],
+    )
 
 
 def _field_lines(persona: Persona, name: str) -> list[str]:

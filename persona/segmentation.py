@@ -24,7 +24,10 @@ from persona.repos import segmentations as repo
 from persona.repos.identifiers import project_salt, record_identifiers
 from persona.repos.segmentations import SavedModel, StoredSegment
 from persona.services import Services
+from persona.snapshots import SnapshotSource, baseline_of, insert_baseline
+from persona.sources import Source, frame_digest, read_source, resolve_source
 from persona.store import utc_now
+from segments.engines.outofcore import Scan, log_to_customers, wants_out_of_core
 from segments.predictions import CustomerPredictions
 
 __all__ = [
@@ -62,8 +65,11 @@ class SegmentationRun:
 
 def run_segmentation(
     services: Services,
-    path: Path,
+    path: Path | str | None,
     *,
+    query: str | None = None,
+    table: str | None = None,
+    password: str | None = None,
     k: int | str = "auto",
     k_range: tuple[int, int] = segments.DEFAULT_K_RANGE,
     algorithm: str = "kmeans",
@@ -78,9 +84,14 @@ def run_segmentation(
     dictionary: Path | None = None,
     sheet: str | None = None,
     random_state: int = 0,
+    engine: str | None = None,
     progress: Progress | None = None,
 ) -> SegmentationRun:
     """Load ``path``, segment it and store the result; returns what was stored.
+
+    ``path`` is a file, or a database URL read with ``query`` or ``table``
+    (:func:`persona.sources.read_source`; without a URL, ``PERSONA_DB_URL``);
+    ``password`` is used for a URL that has none and is never stored.
 
     ``transactions``: True reads ``path`` as a transaction log, False as a customer
     table, None (the default) recognises a log by its shape
@@ -90,45 +101,65 @@ def run_segmentation(
     named RFM score segments of a log). ``dictionary`` is a data dictionary file
     (:func:`segments.read_dictionary`); it is checked against the table before
     anything is fitted or saved, and stored with the segmentation.
+
+    ``engine`` (default ``PERSONA_ENGINE``): ``auto`` reads folders of Parquet files
+    and CSV/Parquet files past ``PERSONA_MAX_UPLOAD_MB`` out of core with DuckDB
+    (:mod:`segments.engines.outofcore`: a log is aggregated by SQL, never loaded
+    whole), everything else with pandas; ``duckdb`` and ``pandas`` force one.
     """
     settings = services.settings
     report = progress or (lambda _stage, _fraction: None)
     report("Loading table", 0.0)
-    loaded = segments.read_table(path, sheet=sheet, max_bytes=settings.max_upload_mb * 1024 * 1024)
-    frame = loaded.frame
+    source = resolve_source(settings, path, query=query, table=table)
     notes: list[str] = []
-    log = _log_columns(
-        frame,
-        transactions,
-        customer=customer_column,
-        date=date_column,
-        amount=amount_column,
-        quantity=quantity_column,
-    )
+    options = {
+        "customer": customer_column,
+        "date": date_column,
+        "amount": amount_column,
+        "quantity": quantity_column,
+    }
+    chosen_engine = engine or settings.engine
+    scan = _scan(source, settings, chosen_engine)
+    if scan is not None:
+        # Recognition and validation on a sample; the log itself stays on disk.
+        view = scan.sample(seed=random_state)
+        load_warnings: list[str] = []
+        notes.append(
+            f"Read {scan.source} out of core with DuckDB ({scan.rows:,} rows, memory limit "
+            f"{settings.duckdb_memory})."
+        )
+    else:
+        loaded = read_source(settings, source, sheet=sheet, password=password)
+        view, load_warnings = loaded.frame, loaded.warnings
+    frame = view
+    log = _log_columns(view, transactions, **options)
     if log is not None:
         guessed = transactions is None and not any((date_column, amount_column, quantity_column))
         notes.append(
             (
-                "This file looks like a transaction log (one row per purchase; pass "
-                "--no-transactions if it is not). "
+                f"{'These rows look' if source.is_database else 'This file looks'} like a "
+                "transaction log (one row per purchase; pass --no-transactions if it is not). "
                 if guessed
                 else ""
             )
             + log.describe()
         )
         report("Turning transactions into customers", 0.1)
-        frame = segments.transactions_to_customers(
-            frame,
-            customer_column=log.customer,
-            date_column=log.date,
-            amount_column=log.amount,
-            quantity_column=log.quantity,
-        )
+        if scan is not None:
+            frame = log_to_customers(scan, log)
+        else:
+            frame = segments.transactions_to_customers(
+                view,
+                customer_column=log.customer,
+                date_column=log.date,
+                amount_column=log.amount,
+                quantity_column=log.quantity,
+            )
         id_column = log.customer
+    elif scan is not None:
+        frame = scan.read(settings.max_rows)
     # A log's dictionary may describe the log's columns as well as the aggregated ones.
-    words = _dictionary(
-        dictionary, [*map(str, loaded.frame.columns), *map(str, frame.columns)], notes
-    )
+    words = _dictionary(dictionary, [*map(str, view.columns), *map(str, frame.columns)], notes)
     result = segments.fit_segments(
         frame,
         k=k,
@@ -143,12 +174,19 @@ def run_segmentation(
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
     )
     report("Predicting value and churn risk", 0.92)
-    predictions = _predictions(loaded.frame, log, frame, result, notes)
+    # An out-of-core log never sits in memory whole, and the value models need every line.
+    predictions = _predictions(None if scan is not None else view, log, frame, result, notes)
     report("Saving", 0.95)
-    warnings = [*loaded.warnings, *frame.attrs.get("warnings", []), *result.warnings]
+    warnings = [*load_warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
+    read_as = SnapshotSource(
+        "log" if log else "table",
+        [str(c) for c in view.columns],
+        None if log is None else log.options(),
+    )
+    digest = frame_digest(view) if source.path is None else _sha256(source.path)
     dataset_id, segmentation_id, added = _save(
-        services, path, frame, result, warnings, algorithm, k, known, words
+        services, source, digest, frame, result, warnings, algorithm, k, known, words, read_as
     )
     if added:
         report("Masking these customers' ids and names in the documents", 0.97)
@@ -169,6 +207,17 @@ def run_segmentation(
         notes=notes,
         predictions=predictions,
     )
+
+
+def _scan(source: Source, settings: Any, engine: str) -> Scan | None:
+    """The DuckDB scan of a file source when it is read out of core, else None."""
+    if source.path is None or engine == "pandas":
+        return None
+    if engine == "duckdb" or wants_out_of_core(
+        source.path, max_bytes=settings.max_upload_mb * 1024 * 1024
+    ):
+        return Scan(source.path, memory_limit=settings.duckdb_memory)
+    return None
 
 
 def _log_columns(
@@ -205,6 +254,12 @@ def _predictions(
     """
     outcome = None if log is not None else segments.churn_outcome(frame, result.outcomes)
     if log is None and outcome is None:
+        return None
+    if log is not None and table is None:
+        notes.append(
+            "Predicted value was not computed: the log was read out of core; "
+            "`persona clv` predicts it from the log file."
+        )
         return None
     try:
         if log is not None:
@@ -250,7 +305,8 @@ def _dictionary(path: Path | None, columns: list[str], notes: list[str]) -> segm
 
 def _save(
     services: Services,
-    path: Path,
+    source: Source,
+    digest: str,
     frame: Any,
     result: segments.SegmentationResult,
     warnings: list[str],
@@ -258,8 +314,8 @@ def _save(
     k: int | str,
     known: list[tuple[str, int, int]],
     words: segments.DataDictionary,
+    read_as: SnapshotSource,
 ) -> tuple[int, int, int]:
-    digest = _sha256(path)
     project_id = services.project_id
     now = utc_now()
     profiles = []
@@ -270,12 +326,14 @@ def _save(
     labels = [(str(customer), int(segment)) for customer, segment in result.labels.items()]
     # What assigning new customers needs, as versioned data (no pickle: see segments.state).
     state = result.model_state()
+    # The segmentation's own table is the reference every later snapshot is compared with.
+    baseline = baseline_of(frame, result)
     with services.store.transaction() as db:
         dataset_id = repo.insert_dataset(
             db,
             project_id,
-            name=path.name,
-            source=str(path),
+            name=source.name,
+            source=source.describe(),
             sha256=digest,
             n_rows=len(frame),
             n_columns=frame.shape[1],
@@ -306,6 +364,10 @@ def _save(
                 profile=data,
             )
         repo.insert_labels(db, segmentation_id, labels)
+        insert_baseline(
+            db, project_id, segmentation_id, baseline, source=source.name, sha256=digest,
+            taken_at=str(frame.attrs.get("as_of") or now[:10]), read_as=read_as, created_at=now,
+        )  # fmt: skip
         added = record_identifiers(db, project_id, known)
     return dataset_id, segmentation_id, added
 
@@ -368,23 +430,36 @@ def load_assignment_model(
 
 
 def _sha256(path: Path) -> str:
+    """Digest of a file, or of a folder's files (names and contents, in name order)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
 def assign_new_customers(
-    services: Services, path: Path, output: Path, *, segmentation_id: int | None = None
+    services: Services,
+    path: Path | str | None,
+    output: Path,
+    *,
+    segmentation_id: int | None = None,
+    query: str | None = None,
+    table: str | None = None,
+    password: str | None = None,
 ) -> tuple[Path, float, int]:
     """Assign the customers in ``path`` to existing segments and write a labels CSV.
 
-    Returns the written path, the assignment model's cross-validated accuracy, and the
-    number of customers assigned.
+    ``path`` is a file, or a database URL read with ``query`` or ``table``
+    (:func:`persona.sources.read_source`). Returns the written path, the assignment
+    model's cross-validated accuracy, and the number of customers assigned.
     """
     model, saved = load_assignment_model(services, segmentation_id)
-    loaded = segments.read_table(path, max_bytes=services.settings.max_upload_mb * 1024 * 1024)
+    loaded = read_source(services.settings, path, query=query, table=table, password=password)
     labels = segments.assign_segments(model, loaded.frame)
     known = identifier_rows(
         project_salt(services.store, services.project_id), loaded.frame, saved.roles

@@ -307,12 +307,106 @@ def _m005_data_dictionary(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE segmentations ADD COLUMN dictionary_json TEXT")
 
 
+def _m006_snapshots(db: sqlite3.Connection) -> None:
+    """Snapshots over time, refreshed persona versions, archived personas.
+
+    A snapshot is one table of the project's customers measured against a
+    segmentation: the segmentation's own data (``baseline``) or a newer export
+    (``refresh``). Its labels stay in SQLite like the segmentation's. Persona
+    versions gain the origin ``refreshed`` (SQLite cannot alter a CHECK, so the
+    table is rebuilt; nothing references it). A persona whose segment vanished in a
+    re-fit is archived (``archived_at``), never deleted.
+    """
+    _execute_script(
+        db,
+        """
+        CREATE TABLE snapshots (
+            id              INTEGER PRIMARY KEY,
+            project_id      INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            segmentation_id INTEGER NOT NULL REFERENCES segmentations(id) ON DELETE CASCADE,
+            kind            TEXT NOT NULL CHECK (kind IN ('baseline', 'refresh')),
+            source          TEXT NOT NULL,
+            sha256          TEXT NOT NULL,
+            taken_at        TEXT NOT NULL,
+            n_rows          INTEGER NOT NULL,
+            shares_json     TEXT NOT NULL,
+            counts_json     TEXT NOT NULL,
+            drift_json      TEXT NOT NULL DEFAULT '[]',
+            migration_json  TEXT NOT NULL DEFAULT '{}',
+            alerts_json     TEXT NOT NULL DEFAULT '[]',
+            summary_json    TEXT NOT NULL DEFAULT '{}',
+            created_at      TEXT NOT NULL
+        );
+        CREATE INDEX snapshots_by_segmentation ON snapshots (segmentation_id, id);
+        CREATE TABLE snapshot_labels (
+            snapshot_id   INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+            customer_id   TEXT NOT NULL,
+            segment_index INTEGER NOT NULL,
+            PRIMARY KEY (snapshot_id, customer_id)
+        ) WITHOUT ROWID;
+        ALTER TABLE personas ADD COLUMN archived_at TEXT;
+        CREATE TABLE persona_versions_new (
+            persona_id  INTEGER NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+            version     INTEGER NOT NULL,
+            data_json   TEXT NOT NULL,
+            origin      TEXT NOT NULL CHECK (origin IN ('generated', 'edited', 'refreshed')),
+            model       TEXT NOT NULL,
+            report_json TEXT NOT NULL DEFAULT '{}',
+            created_at  TEXT NOT NULL,
+            PRIMARY KEY (persona_id, version)
+        );
+        INSERT INTO persona_versions_new SELECT persona_id, version, data_json, origin, model,
+            report_json, created_at FROM persona_versions;
+        DROP TABLE persona_versions;
+        ALTER TABLE persona_versions_new RENAME TO persona_versions;
+        """,
+    )
+
+
+def _m007_research(db: sqlite3.Connection) -> None:
+    """Real research: recruitment batches (customers as keyed digests) and masked notes."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE recruit_batches (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            segmentation_id INTEGER NOT NULL REFERENCES segmentations(id) ON DELETE CASCADE,
+            segment_index INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            file_name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE recruited_customers (
+            batch_id INTEGER NOT NULL REFERENCES recruit_batches(id) ON DELETE CASCADE,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            digest INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, digest)
+        );
+        CREATE INDEX recruited_by_project ON recruited_customers (project_id, digest);
+        CREATE TABLE research_notes (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            masked_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (project_id, segment_id, sha256)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m001_initial,
     _m002_known_identifiers,
     _m003_model_state,
     _m004_typed_persona_facts,
     _m005_data_dictionary,
+    _m006_snapshots,
+    _m007_research,
 ]
 """Ordered schema migrations. Append only; never edit one that has shipped."""
 

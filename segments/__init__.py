@@ -46,7 +46,7 @@ from segments.export import (
     write_labels_csv,
 )
 from segments.facts import Fact, fact_name
-from segments.fit import DEFAULT_K_RANGE, METHODS
+from segments.fit import DEFAULT_K_RANGE, METHODS, parse_k
 from segments.load import LoadedTable, read_table
 from segments.logs import LogColumns, log_columns, recognise_log
 from segments.model import SegmentModel, fit_segments
@@ -100,6 +100,7 @@ __all__ = [
     "load_model",
     "log_columns",
     "log_predictions",
+    "parse_k",
     "profile_figure",
     "read_dictionary",
     "read_table",

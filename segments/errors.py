@@ -16,7 +16,8 @@
     │   ├── EmptyTableError           no data rows or no columns
     │   ├── SheetNotFoundError        the requested XLSX sheet does not exist
     │   ├── UnsafeFileError           zip bomb, XML entity declarations
-    │   └── UnsupportedColumnError    nested/binary columns (Parquet, JSON)
+    │   ├── UnsupportedColumnError    nested/binary columns (Parquet, JSON)
+    │   └── DatabaseError             a database cannot be reached or read, a query fails
     ├── SegmentationError (ValueError) the table cannot be segmented as asked
     │   ├── InvalidOptionError        unknown algorithm, role, bad k …
     │   ├── ColumnNotFoundError       a named column is not in the table
@@ -156,6 +157,10 @@ class UnsupportedColumnError(_Located, InputError):
     """A column holds nested or binary values that cannot become a table column."""
 
 
+class DatabaseError(_Located, InputError):
+    """A database source failed: unreachable, refused, timed out, missing table, bad query."""
+
+
 class InvalidOptionError(_Located, SegmentationError):
     """An argument has a value the engine does not support."""
 
@@ -178,6 +183,7 @@ class NoStructureError(_Located, SegmentationError):
 
 __all__ = [
     "ColumnNotFoundError",
+    "DatabaseError",
     "EmptyTableError",
     "EncodingError",
     "FileMissingError",

@@ -50,9 +50,9 @@ from segments.profile import ProfileColumns, SegmentProfile, build_profiles
 from segments.result import SegmentationResult
 from segments.rfm import rfm_segments
 from segments.roles import ROLES, channel_columns, infer_roles, outcome_columns, type_role
-from segments.rules import RuleSet, find_rules
+from segments.rules import RuleSet, find_rules, rules_frame
 
-__all__ = ["fit_result"]
+__all__ = ["fit_result", "parse_k"]
 
 Progress = Callable[[str, float], None]
 
@@ -61,6 +61,27 @@ Progress = Callable[[str, float], None]
 DEFAULT_K_RANGE = (3, 8)
 METHODS = ("cluster", "rfm")
 _RFM_NEEDS = ("recency_days", "frequency", "monetary")
+
+
+def parse_k(text: str) -> tuple[int | str, tuple[int, int]]:
+    """``auto`` (the default range), ``N``, or ``LOW-HIGH`` (auto within it) → ``(k, range)``.
+
+    Raises ``ValueError`` with a message for people on anything else.
+    """
+    value = (text or "auto").strip().lower()
+    if value == "auto":
+        return "auto", DEFAULT_K_RANGE
+    low, dash, high = value.partition("-")
+    try:
+        if dash:
+            return "auto", (int(low), int(high))
+        return int(value), DEFAULT_K_RANGE
+    except ValueError:
+        raise ValueError(
+            f"k must be 'auto', a whole number or a range such as 3-6, not {text!r}"
+        ) from None
+
+
 ASSIGN_SAMPLE = 20_000
 ENCODE_SAMPLE = 200_000
 METRIC_SAMPLE = 100_000
@@ -377,13 +398,9 @@ def _fit(
             suffix = " (too small to describe)" if profile.suppressed else ""
             profile.label = rfm_names[profile.segment_id] + suffix
     stages.report("Finding rules", 0.3)
-    rules_frame = prepared.copy()
-    for flag in spec.boolean:
-        rules_frame[flag] = rules_frame[flag].map({1.0: "true", 0.0: "false"})
-    levels = {c: list(spec.levels[c]) for c in spec.categorical}
-    levels.update({flag: ["true", "false"] for flag in spec.boolean})
+    tested, levels = rules_frame(frame, spec, prepared)
     rule_sets = find_rules(
-        rules_frame,
+        tested,
         labels,
         numeric=spec.prepared_numeric,
         categorical=levels,

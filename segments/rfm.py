@@ -150,6 +150,7 @@ def transactions_to_customers(
         }
     )
     result.attrs["warnings"] = warnings
+    result.attrs["as_of"] = reference.date().isoformat()
     return result
 
 

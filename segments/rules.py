@@ -11,14 +11,16 @@ describe exactly the rule a reader sees.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
-__all__ = ["Rule", "RuleSet", "find_rules"]
+from segments.features import FeatureSpec, prepare_frame
+
+__all__ = ["Rule", "RuleSet", "criteria_mask", "find_rules", "rules_frame"]
 
 MAX_DEPTH = 3
 MAX_RULES = 3
@@ -36,6 +38,12 @@ class Rule:
     recall: float
     support: int = 0
     """How many customers the rule covers (on the rows it was measured on)."""
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per column the rule tests, in the rule's order: ``column``, ``words``
+    (its description), ``text`` (this part of the rule), ``conditions`` (``op`` of
+    ``>``/``<=``/``is``/``is not`` with ``threshold`` or ``label``), ``whole`` (whole
+    numbers), ``kept`` (share of the segment meeting this part alone) and
+    ``kept_cumulative`` (share meeting it and every part before it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -44,6 +52,7 @@ class Rule:
             "precision": round(float(self.precision), 4),
             "recall": round(float(self.recall), 4),
             "support": int(self.support),
+            "criteria": [dict(c) for c in self.criteria],
         }
 
 
@@ -62,6 +71,23 @@ class _Condition:
     op: str  # "<=", ">", "is", "is not"
     threshold: float
     label: str | None = None  # category label for is / is not
+
+
+def rules_frame(
+    frame: pd.DataFrame, spec: FeatureSpec, prepared: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The columns rules are learnt and tested on, and the category labels they may name.
+
+    Numbers in their own units, dates as days ago, categories as their kept labels,
+    yes/no columns as ``"true"``/``"false"``. ``prepared`` reuses an already prepared
+    frame (:func:`segments.features.prepare_frame` of ``frame``).
+    """
+    out = (prepare_frame(frame, spec.to_dict()) if prepared is None else prepared).copy()
+    for flag in spec.boolean:
+        out[flag] = out[flag].map({1.0: "true", 0.0: "false"})
+    levels = {c: list(spec.levels[c]) for c in spec.categorical}
+    levels.update({flag: ["true", "false"] for flag in spec.boolean})
+    return out, levels
 
 
 def _round_threshold(value: float, integral: bool) -> float:
@@ -204,6 +230,57 @@ def _mask(data: pd.DataFrame, conditions: list[_Condition]) -> np.ndarray:
     return mask
 
 
+def _criteria(
+    conditions: list[_Condition],
+    integral: set[str],
+    describe: Callable[[str], str],
+    data: pd.DataFrame,
+    members: np.ndarray,
+) -> list[dict[str, Any]]:
+    """The rule split by column, each part with the share of the segment it keeps."""
+    by_column: dict[str, list[_Condition]] = {}
+    for cond in conditions:
+        by_column.setdefault(cond.column, []).append(cond)
+    n_members = max(1, int(members.sum()))
+    so_far = np.ones(len(data), dtype=bool)
+    out: list[dict[str, Any]] = []
+    for column, parts in by_column.items():
+        hit = _mask(data, parts)
+        so_far &= hit
+        out.append(
+            {
+                "column": column,
+                "words": _words(column, describe),
+                "text": _text(parts, integral, describe),
+                "whole": column in integral,
+                "conditions": [
+                    {"op": c.op, "threshold": c.threshold, "label": c.label} for c in parts
+                ],
+                "kept": round(int((hit & members).sum()) / n_members, 4),
+                "kept_cumulative": round(int((so_far & members).sum()) / n_members, 4),
+            }
+        )
+    return out
+
+
+def criteria_mask(data: pd.DataFrame, criteria: list[dict[str, Any]]) -> np.ndarray:
+    """Rows of ``data`` (prepared columns) meeting every one of a rule's ``criteria``.
+
+    A missing number fails its condition, as when the rule was measured.
+    """
+    conditions = [
+        _Condition(
+            str(part["column"]),
+            str(c["op"]),
+            float(c.get("threshold") or 0.0),
+            None if c.get("label") is None else str(c["label"]),
+        )
+        for part in criteria
+        for c in part["conditions"]
+    ]
+    return _mask(data, conditions)
+
+
 def find_rules(
     frame: pd.DataFrame,
     labels: np.ndarray,
@@ -269,7 +346,13 @@ def find_rules(
             precision = true_hits / covered
             recall = true_hits / max(1, int(members.sum()))
             f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-            rule = Rule(_text(conditions, integral, describe), precision, recall, covered)
+            rule = Rule(
+                _text(conditions, integral, describe),
+                precision,
+                recall,
+                covered,
+                _criteria(conditions, integral, describe, evaluation, members),
+            )
             rules.append((f1, rule, hit))
         rules.sort(key=lambda item: (-item[0], item[1].text))
         # Leaves that catch a sliver of the segment or are mostly wrong add noise, not insight.

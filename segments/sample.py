@@ -27,6 +27,7 @@ __all__ = [
     "COMPANY",
     "SEGMENTS",
     "make_customers",
+    "make_snapshot",
     "make_transactions",
     "write_sample_data",
 ]
@@ -177,7 +178,12 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], size: int) -> np.n
     return np.asarray(options, dtype=object)[rng.integers(0, len(options), size=size)]
 
 
-def make_customers(n: int = 2000, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+def make_customers(
+    n: int = 2000,
+    random_state: int | list[int] = 0,
+    *,
+    segments_of: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
     """Draw ``n`` fictional customers; returns (table, true segment name per row).
 
     The table's columns, in order: ``customer_id``, personal data (``name``,
@@ -189,13 +195,18 @@ def make_customers(n: int = 2000, random_state: int = 0) -> tuple[pd.DataFrame, 
     ``app_sessions_month``, ``returns_rate``), ``preferred_channel`` and the
     outcomes ``responded_last_campaign`` and ``churned`` (0/1). Column types are
     those :func:`segments.read_table` gives for the CSV written from it.
-    Vectorised: a million customers take a few seconds.
+    Vectorised: a million customers take a few seconds. ``segments_of`` fixes each
+    row's true segment (numbers into :data:`SEGMENTS`) instead of drawing them: the
+    same customers (ids by position) drawn again, as :func:`make_snapshot` does.
     """
     if n < len(SEGMENTS):
         raise ValueError(f"n must be at least {len(SEGMENTS)}")
     rng = np.random.default_rng(random_state)
     truth = np.repeat(np.arange(len(SEGMENTS)), _counts(n))
     rng.shuffle(truth)
+    if segments_of is not None:
+        truth = np.asarray(segments_of, dtype="int64")
+        n = len(truth)
     columns: dict[str, np.ndarray] = {
         "age": np.zeros(n, dtype="int64"),
         "household_size": np.zeros(n, dtype="int64"),
@@ -379,6 +390,50 @@ def make_transactions(customers: pd.DataFrame, random_state: int = 0) -> pd.Data
         log[column] = log[column].astype("str")
     log["date"] = log["date"].astype("datetime64[us]")
     return log
+
+
+PLANTED_GROWTH = ("Loyal store regulars", "Lapsed bargain hunters", 0.4)
+"""In a planted snapshot, this share of the first segment's customers lapse into the second."""
+PLANTED_DRIFT = ("returns_rate", 0.04)
+"""…and every customer's returns rate rises by this much."""
+
+
+def make_snapshot(
+    n: int = 2000, random_state: int = 0, *, change: bool = True, snapshot_state: int = 1
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A later snapshot of the customers of ``make_customers(n, random_state)``.
+
+    The same customers (same ids and true segments) drawn again with the seed
+    ``snapshot_state``: behaviour varies as it would from one month to the next,
+    and nothing else changes. With ``change``, three changes are planted:
+    :data:`PLANTED_GROWTH` (some customers move, so a segment grows),
+    :data:`PLANTED_DRIFT` (a feature drifts), and 2 % of the customers leave
+    while 3 % new ones arrive. Returns (table, true segment name per row).
+    """
+    _, names = make_customers(n, random_state)
+    index = {seg.name: i for i, seg in enumerate(SEGMENTS)}
+    truth = names.map(index).to_numpy(dtype="int64")
+    rng = np.random.default_rng([random_state, snapshot_state, 7])
+    if change:
+        source, target, share = PLANTED_GROWTH
+        movers = np.flatnonzero(truth == index[source])
+        moved = rng.choice(movers, size=round(share * len(movers)), replace=False)
+        truth = truth.copy()
+        truth[moved] = index[target]
+        arrivals = round(0.03 * n)
+        truth = np.concatenate([truth, rng.choice(truth, size=arrivals)])
+    frame, truth_names = make_customers(
+        len(truth), [random_state, snapshot_state], segments_of=truth
+    )
+    if change:
+        column, rise = PLANTED_DRIFT
+        frame[column] = np.round(np.clip(frame[column] + rise, 0.0, 1.0), 3)
+        leaving = rng.choice(n, size=round(0.02 * n), replace=False)
+        keep = np.ones(len(frame), dtype=bool)
+        keep[leaving] = False
+        frame, truth_names = frame[keep].reset_index(drop=True), truth_names[keep]
+        truth_names = truth_names.reset_index(drop=True)
+    return frame, truth_names
 
 
 def write_sample_data(

@@ -191,6 +191,28 @@ class AssignmentModel:
             return self.classes[pairwise_distances_argmin(x, self.centres, metric="euclidean")]
         return np.asarray(self._neighbours().predict(x))
 
+    def confidence(self, frame: pd.DataFrame) -> np.ndarray:
+        """How clearly each row of ``frame`` belongs to its segment, 0 to 1.
+
+        Nearest centre: ``1 − d₁/d₂``, the relative margin between the nearest and the
+        second-nearest centre (0 on a boundary, 1 at a centre). Neighbours: the share of
+        the nearest reference customers that vote for the winning segment.
+        """
+        x = self.transform(frame)
+        if self.centres is None:
+            return np.asarray(self._neighbours().predict_proba(x).max(axis=1), dtype="float64")
+        if len(self.centres) < 2:
+            return np.ones(len(x))
+        squared = (
+            (x * x).sum(axis=1)[:, None]
+            - 2.0 * x @ self.centres.T
+            + (self.centres * self.centres).sum(axis=1)[None, :]
+        )
+        nearest = np.sqrt(np.maximum(np.partition(squared, 1, axis=1)[:, :2], 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = 1.0 - nearest[:, 0] / nearest[:, 1]
+        return np.nan_to_num(margin, nan=0.0, posinf=0.0, neginf=0.0).clip(0.0, 1.0)
+
     def _neighbours(self) -> KNeighborsClassifier:
         # k-NN learns nothing but its reference points: fitting on them rebuilds it exactly.
         cached: KNeighborsClassifier | None = self.__dict__.get("_knn")

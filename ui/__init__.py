@@ -3,7 +3,8 @@
 Each screen is one module (:mod:`ui.data`, :mod:`ui.documents`,
 :mod:`ui.personas`, :mod:`ui.interview`, :mod:`ui.panel`) calling the same
 library functions as the CLI; :mod:`ui.common` holds the error boundary and the
-safe rendering of model output::
+safe rendering of model output; :mod:`ui.security` who may reach the app and
+what it serves; :mod:`ui.api` the public endpoints for scripts::
 
     from persona.config import load_settings
     from persona.services import Services
@@ -13,5 +14,6 @@ safe rendering of model output::
 """
 
 from ui.app import build_app, launch, launch_options
+from ui.security import check_exposure
 
-__all__ = ["build_app", "launch", "launch_options"]
+__all__ = ["build_app", "check_exposure", "launch", "launch_options"]

@@ -1,8 +1,10 @@
 """The Gradio app: one tab per step of the flow, a project selector, safe launch options.
 
 ``build_app`` lays out the screens (each module in :mod:`ui` builds one);
-``launch`` serves it with the product's defaults: loopback address, no share
-link, upload cap, bounded queue, optional password, no tracebacks, the
+``launch`` serves it with the product's defaults: loopback address (beyond it
+only with a login, :mod:`ui.security`), five public API endpoints
+(:mod:`ui.api`) and every screen handler private, no share link, upload cap,
+bounded queue, no tracebacks, the
 workspace blocked from Gradio's file server, and a Content-Security-Policy that
 keeps the page from fetching anything that is not served by the app itself.
 """
@@ -17,6 +19,7 @@ from gradio.components import Component
 
 # `import ui.x as x`, not `from ui import x`: the latter runs ui/__init__, which imports
 # this module (an import cycle).
+import ui.api as api
 import ui.data as data
 import ui.documents as documents
 import ui.interview as interview
@@ -26,8 +29,9 @@ from persona.config import Settings
 from persona.errors import ProviderError
 from persona.llm import capabilities
 from persona.services import Services
-from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text
+from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, html_text, md_text
 from ui.screen import Screen
+from ui.security import check_exposure, keep_handlers_private
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -99,6 +103,8 @@ CSS = """
 .ps-legend { margin-top: 10px; }
 .ps-table td.ps-num { text-align: right; white-space: nowrap; }
 .ps-answer { white-space: pre-wrap; }
+/* Gradio's footer separates links we do not show (API, "built with"): no stray "·". */
+footer .divider { display: none; }
 """
 
 
@@ -108,6 +114,8 @@ def build_app(services: Services) -> gr.Blocks:
     with gr.Blocks(
         title="Persona Studio", analytics_enabled=False, delete_cache=DELETE_CACHE
     ) as app:
+        # First, so that no screen handler takes one of the public names.
+        public = api.build_api(ws)
         with gr.Row(equal_height=True):
             gr.Markdown(
                 "## Persona Studio\nSegment your customers, ground personas in your documents, "
@@ -124,6 +132,14 @@ def build_app(services: Services) -> gr.Blocks:
                 min_width=260,
                 elem_id="project",
             )
+        with gr.Row(visible=False, elem_id="project-confirm") as confirm_row:
+            confirm_text = gr.Markdown()
+            create = gr.Button(
+                "Create project", variant="primary", scale=0, elem_id="project-create"
+            )
+            cancel = gr.Button("Cancel", scale=0, elem_id="project-cancel")
+        current_project = gr.State(ws.default_project)
+        pending = gr.State("")
         gr.HTML(f'<div class="ps-banner">{html_text(SYNTHETIC_NOTICE)}</div>')
         screens: list[tuple[gr.Tab, Screen]] = []
         with gr.Tabs():
@@ -160,15 +176,39 @@ def build_app(services: Services) -> gr.Blocks:
 
         @boundary
         def list_projects(current: str) -> Any:
-            ws.services(current)  # validates the name and creates the project on first use
-            return gr.update(choices=ws.projects(), value=current)
+            return _select(current)
 
-        app.load(list_projects, [project], [project]).then(
+        def _select(name: str) -> tuple[Any, str]:
+            ws.services(name)  # validates the name and creates the project on first use
+            return gr.update(choices=ws.projects(), value=name), name
+
+        @boundary
+        def on_project(chosen: str, previous: str) -> tuple[Any, ...]:
+            name = (chosen or "").strip() or previous
+            if name in ws.projects():
+                return (*_select(name), gr.update(visible=False), "", "")
+            ws.check_name(name)
+            # A typo must not create a project: ask first, and stay where we were meanwhile.
+            ask = f"There is no project **{md_text(name, inline=True)}** yet. Create it?"
+            return gr.update(value=previous), previous, gr.update(visible=True), ask, name
+
+        @boundary
+        def on_create(name: str) -> tuple[Any, ...]:
+            return (*_select(name), gr.update(visible=False))
+
+        app.load(list_projects, [project], [project, current_project]).then(
             refresh_all, refresh_inputs, refresh_outputs
         )
-        project.input(list_projects, [project], [project]).then(
+        project.input(
+            on_project,
+            [project, current_project],
+            [project, current_project, confirm_row, confirm_text, pending],
+        ).then(refresh_all, refresh_inputs, refresh_outputs)
+        create.click(on_create, [pending], [project, current_project, confirm_row]).then(
             refresh_all, refresh_inputs, refresh_outputs
         )
+        cancel.click(lambda: gr.update(visible=False), None, [confirm_row])
+    keep_handlers_private(app, public)
     return app
 
 
@@ -222,6 +262,7 @@ def launch(
     the running app, whose ``local_url`` says where it listens.
     """
     settings = services.settings
+    check_exposure(settings)
     app = build_app(services)
     app.queue(
         default_concurrency_limit=queue_concurrency(_model_or_none(services), settings),

@@ -29,12 +29,14 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 import gradio as gr
+from gradio.context import LocalContext
 
 from persona.errors import USER_ERRORS
 from persona.render import Markup, render_html
 from persona.safe_text import escape_html, neutralize_markdown
 from persona.services import Services
 from persona.text import synthetic_label
+from ui.security import UploadVault
 
 __all__ = [
     "GENERIC_MESSAGE",
@@ -44,6 +46,7 @@ __all__ = [
     "html_text",
     "md_text",
     "progress_callback",
+    "raising_boundary",
     "redact_paths",
     "render_snippet",
     "stream_callbacks",
@@ -94,6 +97,8 @@ def user_message(error: BaseException) -> str:
 
 
 def _as_gradio_error(error: Exception, where: str) -> gr.Error:
+    if isinstance(error, gr.Error):
+        return error
     if isinstance(error, USER_ERRORS):
         log.info("user error in %s: %s", where, error)
     else:
@@ -103,11 +108,25 @@ def _as_gradio_error(error: Exception, where: str) -> gr.Error:
     return gr.Error(user_message(error), print_exception=False)
 
 
-def boundary(fn: Callable[P, R]) -> Callable[P, R]:
-    """Wrap an event handler so that every exception becomes a safe :class:`gr.Error`.
+def _in_page() -> bool:
+    """True while Gradio runs an event for a page (not a direct call, not a unit test)."""
+    return LocalContext.event_id.get(None) is not None
 
-    Works for plain functions and generator functions (streaming handlers);
-    the wrapper keeps ``fn``'s signature so Gradio still finds a
+
+def _tell(error: gr.Error) -> Any:
+    """Show ``error`` as a toast and leave every output of the event as it was."""
+    gr.Warning(str(error.message), title="Not done")
+    return gr.skip()
+
+
+def boundary(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap an event handler so that no exception reaches the page as a raw error.
+
+    In the page, an error becomes one toast and the event updates none of its
+    outputs (``gr.skip()``): the screen keeps a consistent state, with no red
+    "Error" over each output. Called directly (tests, scripts), it raises the
+    same safe :class:`gr.Error`. Works for plain and generator (streaming)
+    handlers; the wrapper keeps ``fn``'s signature so Gradio still finds a
     ``gr.Progress`` parameter.
     """
     where = getattr(fn, "__qualname__", repr(fn))
@@ -117,10 +136,11 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
         def stream(*args: P.args, **kwargs: P.kwargs) -> Iterator[Any]:
             try:
                 yield from cast(Iterator[Any], fn(*args, **kwargs))
-            except gr.Error:
-                raise
             except Exception as error:
-                raise _as_gradio_error(error, where) from None
+                safe = _as_gradio_error(error, where)
+                if not _in_page():
+                    raise safe from None
+                yield _tell(safe)
 
         return cast(Callable[P, R], stream)
 
@@ -128,8 +148,26 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
+        except Exception as error:
+            safe = _as_gradio_error(error, where)
+            if not _in_page():
+                raise safe from None
+            return cast(R, _tell(safe))
+
+    return call
+
+
+def raising_boundary(fn: Callable[P, R]) -> Callable[P, R]:
+    """Like :func:`boundary`, but always raise the safe :class:`gr.Error`.
+
+    For the public API (:mod:`ui.api`): a script must get an error, not a toast.
+    """
+    where = getattr(fn, "__qualname__", repr(fn))
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
         except Exception as error:
             raise _as_gradio_error(error, where) from None
 
@@ -252,7 +290,8 @@ class Workspace:
     Every project shares the chat model the app was launched with (a scripted
     model in tests, the embedded model otherwise), so switching projects does
     not load a model again. Downloads are written to a private temporary
-    folder, never into the workspace (which is blocked from the file server).
+    folder, never into the workspace (which is blocked from the file server);
+    uploads are moved out of Gradio's cache into another (:attr:`uploads`).
     """
 
     def __init__(self, services: Services) -> None:
@@ -262,6 +301,10 @@ class Workspace:
         self.downloads = Path(tempfile.mkdtemp(prefix="persona-ui-"))
         # Downloads can hold customer IDs (the labels CSV): gone when the app exits.
         atexit.register(shutil.rmtree, self.downloads, ignore_errors=True)
+        private = Path(tempfile.mkdtemp(prefix="persona-uploads-"))
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
+        self.uploads = UploadVault(private)
+        """Uploaded files, moved out of Gradio's cache as soon as a screen reads them."""
 
     @property
     def default_project(self) -> str:
@@ -274,13 +317,17 @@ class Workspace:
         names.add(self.default_project)
         return sorted(names)
 
-    def services(self, project: str | None) -> Services:
-        """The services of ``project`` (the launch project when empty)."""
-        name = (project or "").strip() or self.default_project
-        if not _PROJECT_NAME.match(name):
+    def check_name(self, project: str) -> None:
+        """Raise a message for people unless ``project`` is fit for a folder and a URL."""
+        if not _PROJECT_NAME.match(project):
             raise gr.Error(
                 "A project name is 1-64 letters, digits, '-', '_' or '.'.", print_exception=False
             )
+
+    def services(self, project: str | None) -> Services:
+        """The services of ``project`` (the launch project when empty)."""
+        name = (project or "").strip() or self.default_project
+        self.check_name(name)
         with self._lock:
             found = self._by_project.get(name)
             if found is None:

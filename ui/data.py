@@ -8,7 +8,7 @@ and the six-criteria scorecard, and offers the labels CSV.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,31 @@ import gradio as gr
 import pandas as pd
 
 import segments
-from persona.errors import NotFoundError
+from persona.errors import USER_ERRORS, NotFoundError
 from persona.predicted import prediction_cells, prediction_columns, prediction_legend
 from persona.segmentation import StoredSegment, load_segments, run_segmentation
+from persona.sources import read_source
 from ui.common import (
     Workspace,
     boundary,
     md_text,
     progress_callback,
+    redact_paths,
     render_snippet,
     verdict_badge,
 )
 from ui.screen import Screen
 
-__all__ = ["TABLE_TYPES", "build", "describe_segments", "preview_table", "scorecard_html"]
+__all__ = [
+    "TABLE_TYPES",
+    "DatabaseSource",
+    "build",
+    "describe_segments",
+    "preview_database",
+    "preview_loaded",
+    "preview_table",
+    "scorecard_html",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,15 @@ class TransactionLog:
         }
 
 
+@dataclass(frozen=True)
+class DatabaseSource:
+    """A database the user named on the data screen; the password is never shown again."""
+
+    url: str
+    query: str
+    password: str | None = field(default=None, repr=False)
+
+
 TABLE_TYPES = [".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"]
 INFER = "(infer)"
 K_CHOICES = ["auto", *(str(k) for k in range(2, 11))]
@@ -66,18 +86,28 @@ ROLE_HEADERS = ["column", "inferred role", "role"]
 def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, ...]:
     """Read the uploaded table: preview (personal columns masked), roles, ID choices."""
     if not path:
-        return (
-            gr.update(value=None),
-            gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
-            gr.update(choices=[INFER], value=INFER),
-            "",
-            *log_pickers(None, {}),
-        )
+        return preview_table_empty()
     settings = ws.services(project).settings
-    loaded = segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
+    return preview_loaded(
+        segments.read_table(Path(path), max_bytes=settings.max_upload_mb * 1024 * 1024)
+    )
+
+
+def preview_database(ws: Workspace, project: str, source: DatabaseSource) -> tuple[Any, ...]:
+    """Run the database query once and preview its rows like an uploaded table."""
+    if not source.url.strip() or not source.query.strip():
+        raise gr.Error("Give the connection URL and the query.", print_exception=False)
+    settings = ws.services(project).settings
+    return preview_loaded(
+        read_source(settings, source.url.strip(), query=source.query, password=source.password)
+    )
+
+
+def preview_loaded(loaded: segments.LoadedTable) -> tuple[Any, ...]:
+    """Preview (personal columns masked), roles and ID choices of a loaded table."""
     frame = loaded.frame
     roles = segments.infer_roles(frame)
-    head = frame.head(PREVIEW_ROWS).astype("string").fillna("")
+    head = _readable(frame.head(PREVIEW_ROWS))
     for column, role in roles.items():
         # The preview is for checking the columns, not for reading people's details.
         if role == "personal":
@@ -108,6 +138,44 @@ def preview_table(ws: Workspace, project: str, path: str | None) -> tuple[Any, .
         ),
         *pickers,
     )
+
+
+def _readable(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows as text for people: floats without binary noise (14.891, not 14.890999…)."""
+    shown = rows.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(
+                lambda v: "" if pd.isna(v) else f"{v:.4f}".rstrip("0").rstrip(".")
+            )
+    return shown.astype("string").fillna("")
+
+
+def rejected_upload(name: str, message: str) -> tuple[Any, ...]:
+    """The screen after a file it could not read: the file dropped, every picker cleared.
+
+    Returns the updates of :func:`preview_table` followed by one for the file box.
+    """
+    cleared = preview_table_empty()
+    notes = f"**Could not read {md_text(name, inline=True)}.** {message}"
+    return (*cleared[:3], notes, *cleared[4:], gr.update(value=None))
+
+
+def preview_table_empty() -> tuple[Any, ...]:
+    """The screen with no table: empty preview and roles, no ID or log column choices."""
+    return (
+        gr.update(value=None),
+        gr.update(value=pd.DataFrame(columns=ROLE_HEADERS)),
+        gr.update(choices=[INFER], value=INFER),
+        "",
+        *log_pickers(None, {}),
+    )
+
+
+def _claimed(ws: Workspace, path: str | None) -> str | None:
+    """The private copy of an upload (moved out of Gradio's cache on first sight)."""
+    kept = ws.uploads.claim(path)
+    return None if kept is None else str(kept)
 
 
 def log_pickers(frame: pd.DataFrame | None, roles: dict[str, str]) -> list[dict[str, Any]]:
@@ -186,24 +254,31 @@ def find_segments(
     *,
     method: str = "cluster",
     dictionary: str | None = None,
+    database: DatabaseSource | None = None,
 ) -> tuple[Any, ...]:
     """Run the segmentation and return the summary, figures, scorecard and labels file.
 
     With ``log``, the file is a transaction log, aggregated into one row per
     customer first (the roles table then does not apply: its columns are the log's).
     ``method`` is ``cluster`` or ``rfm``; ``dictionary`` a data dictionary file.
+    With ``database``, the rows come from its query instead of ``path``.
     """
-    if not path:
-        raise gr.Error("Upload a customer table first.", print_exception=False)
+    if not path and database is None:
+        raise gr.Error(
+            "Upload a customer table or read one from a database first.", print_exception=False
+        )
     if log is not None and not all((log.customer, log.date, log.amount)):
         raise gr.Error(
             "Pick the customer, date and amount columns of the transaction log.",
             print_exception=False,
         )
     services = ws.services(project)
+    # The latest choice wins: a database read after an upload replaces the file.
     run = run_segmentation(
         services,
-        Path(path),
+        database.url if database is not None else Path(str(path)),
+        query=database.query if database is not None else None,
+        password=database.password if database is not None else None,
         k="auto" if k == "auto" else int(k),
         algorithm=algorithm,
         method=method,
@@ -256,7 +331,8 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     """Lay out the screen inside the current tab and wire its events."""
     gr.Markdown(
         "Upload a customer table (CSV, TSV, Parquet, XLSX, JSON or JSON Lines) or a "
-        "transaction log, check the column roles, then find segments. Personal-data columns "
+        "transaction log, or read one from a database, check the column roles, then find "
+        "segments. Personal-data columns "
         "(names, e-mails, phones …) never become features and never leave the workspace."
     )
     with gr.Row():
@@ -264,6 +340,27 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             table_file = gr.File(
                 label="Customer table", file_types=TABLE_TYPES, type="filepath", elem_id="data-file"
             )
+            with gr.Accordion("…or from a database", open=False):
+                db_url = gr.Textbox(
+                    label="Connection URL (no password)",
+                    placeholder="postgresql://analyst@crm-db:5432/crm",
+                    elem_id="data-db-url",
+                )
+                db_password = gr.Textbox(
+                    label="Password (used for this session only; never stored or shown again)",
+                    type="password",
+                    elem_id="data-db-password",
+                )
+                db_query = gr.Textbox(
+                    label="Query",
+                    placeholder="SELECT customer_id, … FROM customers",
+                    lines=3,
+                    elem_id="data-db-query",
+                )
+                db_read = gr.Button("Read from the database", elem_id="data-db-read")
+            # The database the screen segments (URL, query, password): server-side session
+            # state, never sent back to the browser.
+            database = gr.State(None)
             dictionary_file = gr.File(
                 label="Data dictionary (optional: columns 'column,description')",
                 file_types=DICTIONARY_TYPES,
@@ -333,8 +430,19 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     )
 
     @boundary
-    def on_upload(project_name: str, path: str | None) -> tuple[Any, ...]:
-        return preview_table(ws, project_name, path)
+    def on_upload(
+        project_name: str, path: str | None, database_value: DatabaseSource | None
+    ) -> tuple[Any, ...]:
+        # The latest choice wins: an uploaded file replaces a database read before it.
+        database_after = None if path else database_value
+        try:
+            shown = preview_table(ws, project_name, _claimed(ws, path))
+            return (*shown, gr.skip(), database_after)
+        except USER_ERRORS as error:
+            # Not a toast over stale choices: the screen forgets the last table and says why,
+            # so "Find segments" cannot run on pickers that no longer match any file.
+            message = md_text(redact_paths(str(error)), inline=True)
+            return (*rejected_upload(Path(path or "").name, message), database_after)
 
     @boundary
     def on_run(
@@ -351,13 +459,14 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         quantity: str | None,
         method_value: str,
         dictionary_path: str | None,
+        database_value: DatabaseSource | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the tracker here
     ) -> tuple[Any, ...]:
         log = TransactionLog(customer, date, amount, quantity) if log_value else None
         return find_segments(
             ws,
             project_name,
-            path,
+            _claimed(ws, path),
             k_value,
             algorithm_value,
             id_value,
@@ -365,33 +474,58 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             progress,
             log,
             method=METHODS.get(method_value, "cluster"),
-            dictionary=dictionary_path,
+            dictionary=_claimed(ws, dictionary_path),
+            database=database_value,
         )
+
+    @boundary
+    def on_database(project_name: str, url: str, password: str, query: str) -> tuple[Any, ...]:
+        source = DatabaseSource(url, query, password or None)
+        shown = preview_database(ws, project_name, source)
+        # The password field is emptied: the password lives only in the session state.
+        return (*shown, source, gr.update(value=""))
 
     @boundary
     def on_refresh(project_name: str) -> tuple[Any, ...]:
         return stored_state(ws, project_name)
 
-    table_file.change(
-        on_upload,
-        [project, table_file],
-        [
-            preview,
-            roles,
-            id_column,
-            table_notes,
-            is_log,
-            log_customer,
-            log_date,
-            log_amount,
-            log_quantity,
-        ],
+    shown_outputs = [
+        preview,
+        roles,
+        id_column,
+        table_notes,
+        is_log,
+        log_customer,
+        log_date,
+        log_amount,
+        log_quantity,
+    ]
+    upload_outputs = [*shown_outputs, table_file, database]
+    # upload/clear, not change: dropping a rejected file must not re-run the preview.
+    table_file.upload(on_upload, [project, table_file, database], upload_outputs)
+    table_file.clear(on_upload, [project, table_file, database], upload_outputs)
+    db_read.click(
+        on_database,
+        [project, db_url, db_password, db_query],
+        [*shown_outputs, database, db_password],
+        concurrency_id="heavy",
     )
     is_log.change(lambda ticked: gr.update(visible=ticked), [is_log], [log_columns])
     log_inputs = [is_log, log_customer, log_date, log_amount, log_quantity]
     run.click(
         on_run,
-        [project, table_file, k, algorithm, id_column, roles, *log_inputs, method, dictionary_file],
+        [
+            project,
+            table_file,
+            k,
+            algorithm,
+            id_column,
+            roles,
+            *log_inputs,
+            method,
+            dictionary_file,
+            database,
+        ],
         [summary, segment_map, profile, scorecard, labels, value_chart],
         concurrency_id="heavy",
     )

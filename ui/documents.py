@@ -7,7 +7,6 @@ own HTML, with where each chunk came from.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -18,6 +17,7 @@ from persona.knowledge import (
     Citation,
     IngestReport,
     add_documents,
+    describe_removals,
     list_documents,
     remove_document,
     search,
@@ -32,7 +32,7 @@ SEARCH_RESULTS = 5
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()) if n) or "none"
+    return describe_removals(counts)
 
 
 def ingest_summary(reports: list[IngestReport]) -> str:
@@ -139,12 +139,13 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         if not paths:
             raise gr.Error("Choose one or more documents first.", print_exception=False)
         services = ws.services(project_name)
-        reports = add_documents(
-            services.store,
-            services.settings,
-            [Path(p) for p in paths],
-            progress=progress_callback(progress),
-        )
+        kept = ws.uploads.claim_all(paths)
+        try:
+            reports = add_documents(
+                services.store, services.settings, kept, progress=progress_callback(progress)
+            )
+        finally:
+            ws.uploads.discard(kept)  # the text is in the workspace now; the file may hold PII
         return (ingest_summary(reports), *listing(project_name), None)
 
     @boundary

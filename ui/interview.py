@@ -143,9 +143,8 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             )
             with gr.Row():
                 question = gr.Textbox(
+                    label=f"Your question (up to {MAX_QUESTION_CHARS:,} characters)",
                     placeholder="Ask an open question, e.g. 'Tell me about your last purchase.'",
-                    show_label=False,
-                    max_length=MAX_QUESTION_CHARS,
                     scale=5,
                     elem_id="interview-question",
                 )

@@ -16,6 +16,7 @@ import gradio as gr
 import ui.insights as insights
 from persona.interview import MAX_QUESTION_CHARS
 from persona.panel import PanelAnswer, PanelResult, ask_panel, export_panel, list_panels
+from persona.personas import list_personas
 from ui.common import SYNTHETIC_NOTICE, Workspace, boundary, render_snippet, stream_callbacks
 from ui.screen import Screen
 
@@ -25,13 +26,20 @@ MATRIX_QUESTIONS = 8
 """The matrix shows the project's most recent questions, at most this many."""
 
 
-def answer_cards(question: str, answers: Sequence[PanelAnswer], *, done: bool) -> str:
-    """The answers to one panel question as escaped HTML cards, largest segment first."""
+def answer_cards(
+    question: str, answers: Sequence[PanelAnswer], *, done: bool, total: int | None = None
+) -> str:
+    """The answers to one panel question as escaped HTML cards while they arrive.
+
+    Once ``done``, one line saying how many of ``total`` personas answered: the
+    matrix below holds the answers, so they are not shown twice.
+    """
     return render_snippet(
         "panel_answers",
         question=question,
         answers=sorted(answers, key=lambda a: (-a.share, a.persona_id)),
         done=done,
+        total=len(answers) if total is None else total,
         notice=SYNTHETIC_NOTICE,
     )
 
@@ -66,7 +74,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
         question = gr.Textbox(
             label="Question for the whole panel",
             placeholder="e.g. What would make you switch to another outdoor shop?",
-            max_length=MAX_QUESTION_CHARS,
+            info=f"Up to {MAX_QUESTION_CHARS:,} characters; a longer one is refused, not cut.",
             scale=5,
             elem_id="panel-question",
         )
@@ -93,17 +101,18 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     def on_ask(project_name: str, text: str) -> Iterator[tuple[Any, ...]]:
         services = ws.services(project_name)
         received: list[PanelAnswer] = []
+        total = len(list_personas(services))
         unchanged = tuple(gr.update() for _ in range(2 + len(brief.outputs)))
-        yield (answer_cards(text or "", [], done=False), *unchanged)
+        yield (answer_cards(text or "", [], done=False, total=total), *unchanged)
 
         def work(emit: Any) -> None:
             ask_panel(services, text or "", on_answer=emit)
 
         for answer in stream_callbacks(work):
             received.append(answer)
-            yield (answer_cards(text or "", received, done=False), *unchanged)
+            yield (answer_cards(text or "", received, done=False, total=total), *unchanged)
         yield (
-            answer_cards(text or "", received, done=True),
+            answer_cards(text or "", received, done=True, total=total),
             *_matrix(project_name),
             *brief.refresh(project_name),  # the new question can go into a brief now
         )

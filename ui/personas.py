@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+import ui.research as research
 from persona.brief import export_brief
 from persona.errors import NotFoundError
 from persona.generate import GenerationResult, generate_personas
@@ -63,6 +64,18 @@ def persona_choices(ws: Workspace, project: str) -> list[tuple[str, int]]:
         segment = "" if p.segment_index is None else f" · segment #{p.segment_index}"
         out.append((f"{p.name}{segment} · v{p.version}", p.id))
     return out
+
+
+def brief_file_stem(ws: Workspace, project: str, persona_id: int, version: int | None) -> str:
+    """``persona-segment-4-v2``: the segment number and version the picker shows.
+
+    Built from numbers only, never from model output (a name could hold a path).
+    """
+    summary = next((p for p in list_personas(ws.services(project)) if p.id == persona_id), None)
+    number = version or (summary.version if summary else None)
+    segment = "" if summary is None or summary.segment_index is None else summary.segment_index
+    parts = ["persona", f"segment-{segment}" if segment != "" else f"id-{persona_id}"]
+    return "-".join([*parts, f"v{number}"] if number else parts)
 
 
 def segment_choices(ws: Workspace, project: str) -> list[tuple[str, int]]:
@@ -158,6 +171,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     with gr.Row():
         pick = gr.Dropdown(label="Persona", choices=[], scale=3, elem_id="personas-pick")
         version = gr.Dropdown(label="Version", choices=[], scale=2, elem_id="personas-version")
+    real_notes = gr.Markdown(elem_id="personas-real-above")
     card = gr.HTML(elem_id="personas-card")
     with gr.Row():
         prepare = gr.Button("Prepare persona brief", elem_id="personas-brief", scale=1)
@@ -169,6 +183,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             scale=3,
             elem_id="personas-brief-files",
         )
+    research.build(ws, project, pick, real_notes)
     with gr.Accordion("Edit a field (saved as a new version)", open=False):
         with gr.Row():
             field = gr.Dropdown(
@@ -254,10 +269,10 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             raise gr.Error("Pick a persona first.", print_exception=False)
         services = ws.services(project_name)
         version = None if number is None else int(number)
+        stem = brief_file_stem(ws, project_name, int(persona_id), version)
         paths = []
         for fmt in ("html", "md", "json"):
-            # The file name comes from ids only, never from model output.
-            target = ws.download_path(project_name, f"persona-{int(persona_id)}.{fmt}")
+            target = ws.download_path(project_name, f"{stem}.{fmt}")
             paths.append(
                 str(export_brief(services, int(persona_id), fmt, output=target, version=version))
             )

@@ -19,6 +19,8 @@ import persona.cli.docs
 import persona.cli.doctor
 import persona.cli.generate
 import persona.cli.interview
+import persona.cli.refresh
+import persona.cli.research
 import persona.cli.segment
 import persona.cli.ui
 import persona.cli.value  # noqa: F401

@@ -16,6 +16,7 @@ from persona.config import load_settings
 from persona.errors import DocumentError
 from persona.knowledge import (
     add_documents,
+    describe_removals,
     document_paths,
     list_documents,
     reindex,
@@ -50,7 +51,7 @@ _SHORT_TYPES = {
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in counts.items() if n) or "-"
+    return describe_removals(counts, empty="-")
 
 
 def _progress_bar() -> Progress:

@@ -33,7 +33,13 @@ personas_app = typer.Typer(
 )
 app.add_typer(personas_app, name="personas")
 
-_KIND_STYLE = {"stat": "green", "doc": "blue", "user": "magenta", "inferred": "yellow"}
+_KIND_STYLE = {
+    "stat": "green",
+    "doc": "blue",
+    "user": "magenta",
+    "inferred": "yellow",
+    "research": "cyan",
+}
 _VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "dim"}
 
 

@@ -10,10 +10,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import segments
 from persona.cli._app import app, console, services
+from persona.config import ENGINES
 from persona.predicted import prediction_cells, prediction_columns, prediction_legend
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
-from segments import DEFAULT_K_RANGE
 
 segments_app = typer.Typer(help="Inspect segments and assign new customers.", no_args_is_help=True)
 app.add_typer(segments_app, name="segments")
@@ -33,9 +34,30 @@ _VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "unknown": "
 @app.command()
 def segment(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(help="Customer table: CSV, Parquet, XLSX, JSON or JSONL.")
-    ],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="Customer table or log: a CSV, Parquet, XLSX, JSON or JSONL file, a folder of "
+            "Parquet files, or a database URL (postgresql://user@host/db, sqlite:///file.db, "
+            "duckdb:///file.duckdb) with --query or --table. Default with --query/--table: "
+            "PERSONA_DB_URL.",
+            show_default=False,
+        ),
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Database source: the SELECT that returns the rows.")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Database source: read this whole table.")
+    ] = None,
+    ask_password: Annotated[
+        bool,
+        typer.Option(
+            "--ask-password",
+            help="Ask for the database password (else the URL, PERSONA_DB_PASSWORD or "
+            "PGPASSWORD); it is never stored.",
+        ),
+    ] = False,
     k: Annotated[
         str, typer.Option(help="Number of segments: 'auto' (3-8), N, or a range LOW-HIGH.")
     ] = "auto",
@@ -75,19 +97,36 @@ def segment(
         typer.Option(help="Data dictionary (CSV/XLSX/JSON with columns column,description)."),
     ] = None,
     sheet: Annotated[str | None, typer.Option(help="Sheet name for XLSX files.")] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="auto | pandas | duckdb (default PERSONA_ENGINE, else auto: DuckDB out "
+            "of core for Parquet folders and files past PERSONA_MAX_UPLOAD_MB).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same segments.")
     ] = 0,
 ) -> None:
     """Segment a customer table, score the segments, and save them in the workspace."""
     chosen_k, k_range = parse_k(k)
+    if engine is not None and engine not in ENGINES:
+        raise typer.BadParameter(
+            f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", param_hint="--engine"
+        )
+    _require_source(source, query, table)
+    password = _password(ask_password)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("Segmenting", total=1.0)
         run = run_segmentation(
             services(ctx),
-            file,
+            source,
+            query=query,
+            table=table,
+            password=password,
             k=chosen_k,
             k_range=k_range,
             algorithm=algorithm,
@@ -101,6 +140,7 @@ def segment(
             dictionary=dictionary,
             sheet=sheet,
             random_state=seed,
+            engine=engine,
             progress=lambda stage, fraction: bar.update(
                 task, description=stage, completed=fraction
             ),
@@ -128,17 +168,58 @@ def show(ctx: typer.Context) -> None:
 @segments_app.command("assign")
 def assign(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Table of new customers, same columns.")],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="Table of new customers, same columns: a file, or a database URL with "
+            "--query or --table (default with those: PERSONA_DB_URL).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Labels CSV to write.")] = Path(
         "assigned.csv"
     ),
+    query: Annotated[
+        str | None, typer.Option(help="Database source: the SELECT that returns the rows.")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Database source: read this whole table.")
+    ] = None,
+    ask_password: Annotated[
+        bool, typer.Option("--ask-password", help="Ask for the database password.")
+    ] = False,
 ) -> None:
     """Assign new customers to the latest segments; writes a formula-safe labels CSV."""
-    written, accuracy, count = assign_new_customers(services(ctx), file, output)
+    _require_source(source, query, table)
+    written, accuracy, count = assign_new_customers(
+        services(ctx),
+        source,
+        output,
+        query=query,
+        table=table,
+        password=_password(ask_password),
+    )
     console.print(
         f"Assigned {count} customers → {written} "
         f"(assignment model cross-validated accuracy {accuracy:.1%})."
     )
+
+
+def _require_source(source: str | None, query: str | None, table: str | None) -> None:
+    if source is None and query is None and table is None:
+        raise typer.BadParameter(
+            "Missing argument: name a file, a folder of Parquet files, or a database URL "
+            "with --query/--table (or set PERSONA_DB_URL and give --query/--table).",
+            param_hint="SOURCE",
+        )
+
+
+def _password(ask: bool) -> str | None:
+    """The database password typed at a hidden prompt, when asked for."""
+    if not ask:
+        return None
+    typed = typer.prompt("Database password", hide_input=True, default="", show_default=False)
+    return str(typed) or None
 
 
 def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
@@ -187,15 +268,7 @@ def _short(criterion: str) -> str:
 
 def parse_k(value: str) -> tuple[int | str, tuple[int, int]]:
     """``--k``: ``auto`` (the default range), ``N``, or ``LOW-HIGH`` (auto within it)."""
-    text = value.strip().lower()
-    if text == "auto":
-        return "auto", DEFAULT_K_RANGE
-    low, dash, high = text.partition("-")
     try:
-        if dash:
-            return "auto", (int(low), int(high))
-        return int(text), DEFAULT_K_RANGE
-    except ValueError:
-        raise typer.BadParameter(
-            f"--k must be 'auto', a whole number or a range such as 3-6, not {value!r}"
-        ) from None
+        return segments.parse_k(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"--{error}") from None

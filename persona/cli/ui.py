@@ -22,21 +22,18 @@ def ui_command(
 ) -> None:
     """Serve Persona Studio in the browser on 127.0.0.1 (PERSONA_UI_HOST to change).
 
-    No public share link is ever made; set PERSONA_UI_AUTH=user:password to
-    require a login, PERSONA_MAX_UPLOAD_MB to cap uploads.
+    No public share link is ever made. PERSONA_UI_AUTH=user:password requires a
+    login (pages and API); without it the app refuses to listen beyond this machine.
+    PERSONA_MAX_UPLOAD_MB caps uploads.
     """
     import ui  # imported here: gradio takes a second or two to import
 
     current = services(ctx)
     settings = current.settings
+    ui.check_exposure(settings)  # beyond loopback only with a login: exits non-zero otherwise
     chosen_port = port or settings.ui_port
     console.print(
         f"Persona Studio on http://{settings.ui_host}:{chosen_port} "
         f"(project {settings.project!r}, workspace {settings.home}). Press Ctrl+C to stop."
     )
-    if settings.ui_auth is None and settings.ui_host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(
-            "[yellow]warning:[/] the UI listens beyond this machine without a password; "
-            "set PERSONA_UI_AUTH=user:password."
-        )
     ui.launch(current, server_port=chosen_port, inbrowser=open_browser)

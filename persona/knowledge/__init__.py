@@ -19,7 +19,13 @@ from persona.knowledge.index import close_clients
 from persona.knowledge.ingest import add_documents, document_paths
 from persona.knowledge.manage import reindex, remove_document
 from persona.knowledge.retrieve import chunk_exists, get_chunk, list_documents, search
-from persona.knowledge.types import Citation, DocumentInfo, IngestReport, Progress
+from persona.knowledge.types import (
+    Citation,
+    DocumentInfo,
+    IngestReport,
+    Progress,
+    describe_removals,
+)
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -30,6 +36,7 @@ __all__ = [
     "add_documents",
     "chunk_exists",
     "close_clients",
+    "describe_removals",
     "document_paths",
     "get_chunk",
     "list_documents",

@@ -13,6 +13,7 @@ from typing import Any
 from persona.repos.documents import Citation, DocumentInfo
 
 __all__ = [
+    "REMOVAL_LABELS",
     "Block",
     "Chunk",
     "Citation",
@@ -20,6 +21,7 @@ __all__ = [
     "Extracted",
     "IngestReport",
     "Progress",
+    "describe_removals",
 ]
 
 Progress = Callable[[str, float], None]
@@ -91,3 +93,45 @@ class IngestReport:
             "pii_scrubbed": self.pii_scrubbed,
             "warnings": self.warnings,
         }
+
+
+REMOVAL_LABELS: dict[str, str] = {
+    "comments": "comments",
+    "hidden_elements": "hidden page elements",
+    "white_text": "white-on-white passages",
+    "zero_size_text": "zero-size passages",
+    "pdf_invisible_text": "invisible PDF passages",
+    "pdf_metadata_fields": "PDF metadata fields",
+    "docx_hidden_runs": "hidden Word passages",
+    "invisible_chars": "invisible characters",
+    "instructions_to_ai": "AI-addressed instructions",
+    "markdown_images": "embedded images",
+    "email": "e-mail addresses",
+    "iban": "IBANs",
+    "card": "card numbers",
+    "phone": "phone numbers",
+}
+"""Plain words for the kinds of hidden content and personal data removed at ingest."""
+
+
+def describe_removals(counts: dict[str, int], *, empty: str = "none") -> str:
+    """``{"pdf_metadata_fields": 4, "email": 1}`` → ``"1 e-mail address, 4 PDF metadata fields"``.
+
+    Kinds without a label are spelled with spaces; zero counts are left out.
+    """
+    parts = []
+    for kind, n in sorted(counts.items()):
+        if n:
+            label = REMOVAL_LABELS.get(kind, kind.replace("_", " "))
+            parts.append(f"{n} {_singular(label) if n == 1 else label}")
+    return ", ".join(parts) or empty
+
+
+def _singular(label: str) -> str:
+    words = label.split(" ")
+    last = words[-1]
+    if last.endswith("sses"):
+        words[-1] = last[:-2]
+    elif last.endswith("s") and not last.endswith("ss"):
+        words[-1] = last[:-1]
+    return " ".join(words)

@@ -19,6 +19,7 @@ from persona.store import Store, dumps, utc_now
 __all__ = [
     "PersonaSummary",
     "StoredPersona",
+    "archive_persona",
     "first_persona_of_segment",
     "get_persona",
     "list_personas",
@@ -27,6 +28,7 @@ __all__ = [
     "persona_name",
     "persona_names",
     "save_version",
+    "set_segment",
 ]
 
 
@@ -38,7 +40,7 @@ class StoredPersona:
     segment_id: int | None
     version: int
     current_version: int
-    origin: Literal["generated", "edited"]
+    origin: Literal["generated", "edited", "refreshed"]
     model: str
     created_at: str
     persona: Persona
@@ -60,6 +62,8 @@ class PersonaSummary:
     warnings: int
     flags: int
     updated_at: str
+    archived_at: str | None = None
+    """When its segment vanished in a re-fit (an archived persona is kept, not deleted)."""
 
 
 def save_version(
@@ -68,7 +72,7 @@ def save_version(
     segment_id: int | None,
     persona_id: int | None,
     persona: Persona,
-    origin: Literal["generated", "edited"],
+    origin: Literal["generated", "edited", "refreshed"],
     model: str,
     report: dict[str, Any],
 ) -> tuple[int, int]:
@@ -153,7 +157,8 @@ def get_persona(
 def list_personas(store: Store, project_id: int) -> list[PersonaSummary]:
     """Every persona of the project, at its current version, oldest first."""
     rows = store.query(
-        "SELECT p.id, p.name, p.segment_id, p.current_version, s.segment_index, s.label, "
+        "SELECT p.id, p.name, p.segment_id, p.current_version, p.archived_at, "
+        "s.segment_index, s.label, "
         "v.origin, v.data_json, v.created_at FROM personas p "
         "JOIN persona_versions v ON v.persona_id = p.id AND v.version = p.current_version "
         "LEFT JOIN segments s ON s.id = p.segment_id "
@@ -176,6 +181,7 @@ def list_personas(store: Store, project_id: int) -> list[PersonaSummary]:
                 warnings=len(data.get("warnings", [])),
                 flags=len(data.get("flags", [])),
                 updated_at=str(row["created_at"]),
+                archived_at=row["archived_at"],
             )
         )
     return out
@@ -214,3 +220,13 @@ def persona_name(store: Store, persona_id: int) -> str | None:
     """The current name of persona ``persona_id``, or ``None`` when it was deleted."""
     row = store.query_one("SELECT name FROM personas WHERE id = ?", (persona_id,))
     return None if row is None else str(row["name"])
+
+
+def set_segment(db: sqlite3.Connection, persona_id: int, segment_id: int) -> None:
+    """Point a persona at the segment that succeeds its old one (after a re-fit)."""
+    db.execute("UPDATE personas SET segment_id = ? WHERE id = ?", (segment_id, persona_id))
+
+
+def archive_persona(db: sqlite3.Connection, persona_id: int, when: str) -> None:
+    """Mark a persona whose segment vanished as archived (kept with all its versions)."""
+    db.execute("UPDATE personas SET archived_at = ? WHERE id = ?", (when, persona_id))

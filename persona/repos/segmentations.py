@@ -23,6 +23,7 @@ __all__ = [
     "SavedModel",
     "StoredSegment",
     "data_dictionary",
+    "dataset_source",
     "get_segment",
     "insert_dataset",
     "insert_labels",
@@ -30,8 +31,10 @@ __all__ = [
     "insert_segmentation",
     "latest_segmentation_id",
     "list_segments",
+    "result_summary",
     "saved_model",
     "segment_from_row",
+    "segment_members",
 ]
 
 
@@ -276,3 +279,40 @@ def saved_model(store: Store, segmentation_id: int) -> SavedModel:
         assignment_accuracy=float(summary.get("assignment_accuracy") or 0.0),
         segment_labels=labels,
     )
+
+
+def result_summary(store: Store, segmentation_id: int) -> dict[str, Any]:
+    """The stored :meth:`segments.SegmentationResult.to_dict` of a segmentation.
+
+    Raises:
+        NotFoundError: no segmentation has that id.
+    """
+    row = store.query_one("SELECT result_json FROM segmentations WHERE id = ?", (segmentation_id,))
+    if row is None:
+        raise NotFoundError("segmentation", segmentation_id)
+    return dict(json.loads(row["result_json"] or "{}"))
+
+
+def segment_members(store: Store, segmentation_id: int, segment_index: int) -> list[str]:
+    """The customer ids labelled with one segment (for recruitment; they stay local)."""
+    rows = store.query(
+        "SELECT customer_id FROM segment_labels WHERE segmentation_id = ? AND segment_index = ?",
+        (segmentation_id, segment_index),
+    )
+    return [str(r["customer_id"]) for r in rows]
+
+
+def dataset_source(store: Store, segmentation_id: int) -> tuple[str, str]:
+    """``(source path, sha256)`` of the table a segmentation was made from.
+
+    Raises:
+        NotFoundError: no segmentation has that id.
+    """
+    row = store.query_one(
+        "SELECT d.source, d.sha256 FROM segmentations s JOIN datasets d ON d.id = s.dataset_id "
+        "WHERE s.id = ?",
+        (segmentation_id,),
+    )
+    if row is None:
+        raise NotFoundError("segmentation", segmentation_id)
+    return str(row["source"]), str(row["sha256"])

@@ -31,8 +31,8 @@ def test_add_list_search_remove_reindex(runner: CliRunner, tmp_path: Path) -> No
     added = runner.invoke(docs_app, ["add", str(folder)])
     assert added.exit_code == 0, added.output
     assert "returns.html" in added.output and "notes.docx" in added.output
-    assert "hidden elements 3" in added.output
-    assert "email 1" in added.output
+    assert "3 hidden page elements" in added.output
+    assert "1 e-mail address" in added.output
 
     again = runner.invoke(docs_app, ["add", str(folder / "returns.html")])
     assert again.exit_code == 0 and "duplicate" in again.output

@@ -101,10 +101,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Callable[[str], tuple[Any, Recorder]]]:
-    """Open the app at a URL in a fresh context that records and fences the page."""
+    """Open the app at a URL in a fresh context that records and fences the page.
+
+    ``opener(url, ready)`` returns once ``ready`` (a CSS selector: the project
+    picker unless told otherwise, e.g. the login form) is on the page.
+    """
     contexts: list[Any] = []
 
-    def opener(url: str) -> tuple[Any, Recorder]:
+    def opener(url: str, ready: str = "#project") -> tuple[Any, Recorder]:
         context = browser.new_context(
             viewport={"width": 1400, "height": 1000}, accept_downloads=True
         )
@@ -130,7 +134,7 @@ def open_page(browser: Any) -> Iterator[Callable[[str], tuple[Any, Recorder]]]:
         page.on("pageerror", lambda error: recorder.page_errors.append(str(error)))
         page.set_default_timeout(60_000)
         page.goto(url)
-        page.wait_for_selector("#project", timeout=60_000)
+        page.wait_for_selector(ready, timeout=60_000)
         return page, recorder
 
     yield opener

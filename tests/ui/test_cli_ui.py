@@ -33,10 +33,30 @@ def test_persona_ui_launches_with_settings(
     assert "http://127.0.0.1:7999" in capsys.readouterr().out
 
 
-def test_persona_ui_warns_when_exposed_without_password(
+def test_persona_ui_refuses_to_listen_beyond_loopback_without_a_login(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(ui, "launch", lambda services, **options: None)
+    launched: list[object] = []
+    monkeypatch.setattr(ui, "launch", lambda services, **options: launched.append(options))
     monkeypatch.setenv("PERSONA_UI_HOST", "0.0.0.0")
+    assert main(["--home", str(tmp_path / "ws"), "ui"]) != 0
+    out = capsys.readouterr().out
+    assert "PERSONA_UI_HOST='0.0.0.0'" in out and "PERSONA_UI_AUTH" in out
+    assert "Traceback" not in out and launched == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
+def test_a_login_allows_listening_beyond_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    launched: list[object] = []
+    monkeypatch.setattr(ui, "launch", lambda services, **options: launched.append(options))
+    monkeypatch.setenv("PERSONA_UI_HOST", host)
+    monkeypatch.setenv("PERSONA_UI_AUTH", "ana:s3cret")
     assert main(["--home", str(tmp_path / "ws"), "ui"]) == 0
-    assert "without a password" in capsys.readouterr().out
+    assert len(launched) == 1
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_needs_no_login(host: str, settings: Any) -> None:
+    ui.check_exposure(settings.with_(ui_host=host))

@@ -182,14 +182,24 @@ def test_errors_show_the_product_message_without_server_paths(
     _assert_inert(page, recorder)
 
 
-def test_project_selector_creates_and_switches_projects(
+def test_project_selector_asks_before_creating_and_switches_projects(
     app_url: str, open_page: Callable[[str], tuple[Any, Recorder]], hostile_services: Services
 ) -> None:
     page, recorder = open_page(app_url)
     wait_for_text(page, "data-summary", r"segments")
     box = page.locator("#project input")
+    # A new name asks first; cancelling creates nothing and stays in the project.
+    box.fill("reserch-2027")
+    box.press("Enter")
+    wait_for_text(page, "project-confirm", r"no project .*reserch-2027.* yet")
+    page.locator("#project-cancel").click()
+    page.locator("#project-confirm").wait_for(state="hidden")
+    assert "reserch-2027" not in hostile_services.store.projects()
+    assert box.input_value() == "default"
     box.fill("research-2027")
     box.press("Enter")
+    wait_for_text(page, "project-confirm", r"research-2027")
+    page.locator("#project-create").click()
     wait_for_text(page, "data-summary", r"No segmentation in this project yet")
     click_tab(page, "personas")
     # The default project's persona card clears once the new project's (empty) list arrives.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from persona.config import Settings
 from persona.segmentation import load_segments
 from persona.services import Services
 from tests.ui.conftest import Recorder, serve
-from tests.ui.helpers import choose, shoot, toasts, wait_for_text
+from tests.ui.helpers import choose, shoot, toasts, type_into, wait_for_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,3 +73,37 @@ def test_a_customer_table_is_not_taken_for_a_log(
         wait_for_text(page, "data-notes", r"2,000 rows")
         assert not page.locator("#data-log input").is_checked()
         assert "transaction log" not in page.locator("#data-notes").inner_text()
+
+
+def test_a_log_read_from_a_database_is_segmented_and_the_password_is_not_kept(
+    tmp_path: Path, open_page: Callable[[str], tuple[Any, Recorder]], artifacts: Path
+) -> None:
+    log = pd.read_csv(SAMPLE / "transactions.csv")
+    database = tmp_path / "crm.sqlite"
+    with sqlite3.connect(database) as db:
+        log.to_sql("orders", db, index=False)
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    secret = "pw-typed-once"
+    with serve(services) as url:
+        page, recorder = open_page(url)
+        page.get_by_text("…or from a database").click()
+        type_into(page, "data-db-url", f"sqlite:///{database}")
+        type_into(page, "data-db-password", secret)
+        type_into(page, "data-db-query", "SELECT customer_id, date, amount FROM orders")
+        page.locator("#data-db-read").click()
+        wait_for_text(page, "data-notes", rf"{len(log):,} rows")
+        assert page.locator("#data-log input").is_checked()
+        assert page.locator("#data-db-password input").input_value() == ""
+        choose(page, "data-k", "3", exact=True)
+        page.locator("#data-run").click()
+        page.wait_for_selector("#scorecard-table", timeout=120_000)
+        wait_for_text(page, "data-summary", r"3 segments")
+        shoot(page, artifacts, "database-log-segments")
+        assert secret not in page.content()
+        assert not toasts(page) and not recorder.page_errors
+
+    stored = load_segments(services)
+    assert sum(s.size for s in stored) == log["customer_id"].nunique()
+    source = services.store.query_one("SELECT source FROM datasets")
+    assert source is not None and str(source[0]).startswith("sqlite:///")
+    assert secret.encode() not in (tmp_path / "ws" / "persona.sqlite3").read_bytes()
