@@ -49,6 +49,13 @@ from persona.knowledge.embed import make_embedding_function
 from persona.llm import capabilities
 from persona.models import Persona
 from persona.personas import get_persona
+from persona.predicted import (
+    SAVE_FIRST_NOTE,
+    SAVE_FIRST_TITLE,
+    SavePriority,
+    project_save_first,
+    save_first_markdown,
+)
 from persona.render import render_html as render_page
 from persona.repos import briefs as brief_repo
 from persona.repos import interviews as interview_repo
@@ -236,6 +243,8 @@ class InsightBrief(BaseModel):
     real_interviews: list[RealQuote] = Field(default_factory=list)
     """What real interviews said: excerpts of the notes of the personas' segments."""
     notes: list[str] = Field(default_factory=list)
+    save_first: list[SavePriority] = Field(default_factory=list)
+    """Segments by predicted value at risk (:mod:`persona.predicted`); from the data."""
 
     def sections(self) -> list[tuple[str, list[Insight]]]:
         """``(category, items)`` in display order."""
@@ -438,6 +447,7 @@ def compile_brief(
         hypotheses=_hypotheses(sections),
         real_interviews=real,
         notes=notes,
+        save_first=project_save_first(services),
         key_findings=sections["key_findings"],
         pain_points=sections["pain_points"],
         needs=sections["needs"],
@@ -910,6 +920,7 @@ def render_markdown(brief: InsightBrief) -> str:
         lines.append("")
     lines += ["## Hypotheses to validate with real customers", ""]
     lines += [f"- {_md(h)}" for h in brief.hypotheses] or ["None."]
+    lines += save_first_markdown(brief.save_first)
     if brief.notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {_md(n)}" for n in brief.notes]
@@ -925,6 +936,8 @@ def render_html(brief: InsightBrief) -> str:
         categories=CATEGORIES,
         source_label=_source_label,
         empty_section=EMPTY_SECTION,
+        save_first_title=SAVE_FIRST_TITLE,
+        save_first_note=SAVE_FIRST_NOTE,
     )
 
 

@@ -29,6 +29,7 @@ from persona.snapshots import SnapshotSource, baseline_of, insert_baseline
 from persona.sources import Source, frame_digest, read_source, resolve_source
 from persona.store import utc_now
 from segments.engines.outofcore import Scan, log_to_customers, wants_out_of_core
+from segments.predictions import CustomerPredictions
 
 __all__ = [
     "SavedModel",
@@ -61,6 +62,8 @@ class SegmentationRun:
     """The table that was segmented, one row per customer (a log already aggregated)."""
     notes: list[str] = field(default_factory=list)
     """What was decided for the user: the log columns chosen, the dictionary used."""
+    predictions: CustomerPredictions | None = field(default=None, repr=False, compare=False)
+    """Per-customer predicted value / churn risk (only the labels file shows them)."""
 
 
 def run_segmentation(
@@ -178,6 +181,9 @@ def run_segmentation(
         random_state=random_state,
         progress=lambda stage, fraction: report(stage, 0.15 + 0.8 * fraction),
     )
+    report("Predicting value and churn risk", 0.92)
+    # An out-of-core log never sits in memory whole, and the value models need every line.
+    predictions = _predictions(None if scan is not None else view, log, frame, result, notes)
     report("Saving", 0.95)
     warnings = [*load_warnings, *frame.attrs.get("warnings", []), *result.warnings]
     known = identifier_rows(project_salt(services.store, services.project_id), frame, result.roles)
@@ -218,6 +224,7 @@ def run_segmentation(
         warnings=warnings,
         frame=frame,
         notes=notes,
+        predictions=predictions,
     )
 
 
@@ -250,6 +257,56 @@ def _log_columns(
             frame, customer=customer, date=date, amount=amount, quantity=quantity
         )
     return segments.recognise_log(frame)
+
+
+def _predictions(
+    table: Any,
+    log: segments.LogColumns | None,
+    frame: Any,
+    result: segments.SegmentationResult,
+    notes: list[str],
+) -> CustomerPredictions | None:
+    """Predict each customer's value (a log) or churn risk (a yes/no outcome) and put the
+    per-segment aggregates on the profiles; a model that cannot be fitted is a note.
+
+    The segmentation stands without predictions, so their failure never fails it.
+    """
+    outcome = None if log is not None else segments.churn_outcome(frame, result.outcomes)
+    if log is None and outcome is None:
+        return None
+    if log is not None and table is None:
+        notes.append(
+            "Predicted value was not computed: the log was read out of core; "
+            "`persona clv` predicts it from the log file."
+        )
+        return None
+    try:
+        if log is not None:
+            predictions = segments.log_predictions(table, log)
+        else:
+            assert outcome is not None
+            predictions = segments.churn_predictions(
+                frame, outcome, id_column=result.id_column, roles=result.roles
+            )
+        segments.attach_predictions(result, predictions)
+    except segments.SegmentsError as error:
+        what = "Predicted value" if log is not None else f"Churn risk ({outcome})"
+        notes.append(f"{what} was not computed: {error}")
+        return None
+    summary = predictions.summary
+    if predictions.source == "value":
+        notes.append(
+            f"Predicted value over the next {predictions.horizon_weeks:g} weeks "
+            f"(BG/NBD + Gamma-Gamma on {summary['customers']:,} customers): "
+            f"{summary['predicted']['spend']:,.2f} in all; see the value and P(alive) columns."
+        )
+    else:
+        notes.append(
+            f"Churn risk: the probability of {outcome!r} from a cross-validated model "
+            f"(AUC {summary['auc']:.2f}; logistic regression {summary['logistic_auc']:.2f}); "
+            "`persona churn` shows its calibration and drivers."
+        )
+    return predictions
 
 
 def _dictionary(path: Path | None, columns: list[str], notes: list[str]) -> segments.DataDictionary:

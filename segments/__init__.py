@@ -42,6 +42,7 @@ from segments.export import (
     export_profiles_json,
     profile_figure,
     segment_map_figure,
+    value_share_figure,
     write_labels_csv,
 )
 from segments.facts import Fact, fact_name
@@ -49,12 +50,20 @@ from segments.fit import DEFAULT_K_RANGE, METHODS, parse_k
 from segments.load import LoadedTable, read_table
 from segments.logs import LogColumns, log_columns, recognise_log
 from segments.model import SegmentModel, fit_segments
+from segments.predictions import (
+    CustomerPredictions,
+    attach_predictions,
+    churn_outcome,
+    churn_predictions,
+    log_predictions,
+)
 from segments.profile import SegmentProfile
 from segments.result import SegmentationResult
 from segments.rfm import RFM_RULES, rfm_scores, transactions_to_customers
 from segments.roles import ROLES, infer_roles
 from segments.scorecard import CRITERIA, Scorecard
 from segments.state import AssignmentModel, load_model
+from segments.value_segments import SegmentPrediction
 
 __all__ = [
     "ALGORITHMS",
@@ -64,6 +73,7 @@ __all__ = [
     "RFM_RULES",
     "ROLES",
     "AssignmentModel",
+    "CustomerPredictions",
     "DataDictionary",
     "Fact",
     "IngestError",
@@ -73,11 +83,15 @@ __all__ = [
     "ModelStateError",
     "Scorecard",
     "SegmentModel",
+    "SegmentPrediction",
     "SegmentProfile",
     "SegmentationError",
     "SegmentationResult",
     "SegmentsError",
     "assign_segments",
+    "attach_predictions",
+    "churn_outcome",
+    "churn_predictions",
     "export_labels_csv",
     "export_profiles_json",
     "fact_name",
@@ -85,6 +99,7 @@ __all__ = [
     "infer_roles",
     "load_model",
     "log_columns",
+    "log_predictions",
     "parse_k",
     "profile_figure",
     "read_dictionary",
@@ -93,5 +108,6 @@ __all__ = [
     "rfm_scores",
     "segment_map_figure",
     "transactions_to_customers",
+    "value_share_figure",
     "write_labels_csv",
 ]

@@ -9,7 +9,9 @@ model is its description; without one, names are humanised (``days_since_last_or
     dictionary.describe("MOPLLAAG")   # "lower level education (share of the area)"
 
 The file is a CSV, XLSX, JSON or JSONL table with the columns ``column`` and
-``description`` (``unit`` and ``role`` are optional); a JSON object
+``description`` (``unit``, ``role`` and ``group`` are optional: a ``group`` names a
+family of columns that together measure one thing, weighed as about one column in
+the clustering, see :mod:`segments.balance`); a JSON object
 ``{"COLUMN": "description", ...}`` works too. A dictionary is applied whole or
 not at all: every problem is reported before anything uses it.
 """
@@ -38,11 +40,14 @@ _DAYS_AGO = "_days_ago"
 
 @dataclass(frozen=True)
 class ColumnInfo:
-    """What one column means: a description, and optionally its unit and role."""
+    """What one column means: a description, and optionally its unit, role and group."""
 
     description: str
     unit: str | None = None
     role: str | None = None
+    group: str | None = None
+    """The family of columns it belongs to (``area demographics``, ``policies`` …): a
+    group weighs about as one column in the clustering (:mod:`segments.balance`)."""
 
 
 def humanise(name: str) -> str:
@@ -101,6 +106,18 @@ class DataDictionary:
         info = self.columns.get(str(column))
         return info.unit if info is not None else None
 
+    def roles(self) -> dict[str, str]:
+        """Column → the role the dictionary gives it (lower case), where it gives one."""
+        return {n: i.role.strip().lower() for n, i in self.columns.items() if i.role}
+
+    def groups(self) -> dict[str, list[str]]:
+        """Group name → its columns, for the groups the dictionary declares."""
+        out: dict[str, list[str]] = {}
+        for name, info in self.columns.items():
+            if info.group:
+                out.setdefault(info.group, []).append(name)
+        return out
+
     def coded_names(self, columns: Iterable[str]) -> list[str]:
         """Columns that look like codes and that this dictionary does not describe."""
         return [str(c) for c in columns if str(c) not in self.columns and looks_like_code(str(c))]
@@ -120,7 +137,12 @@ class DataDictionary:
     def to_dict(self) -> dict[str, dict[str, str | None]]:
         """JSON-safe form, for storing with a segmentation."""
         return {
-            name: {"description": info.description, "unit": info.unit, "role": info.role}
+            name: {
+                "description": info.description,
+                "unit": info.unit,
+                "role": info.role,
+                "group": info.group,
+            }
             for name, info in self.columns.items()
         }
 
@@ -130,7 +152,10 @@ class DataDictionary:
         return cls(
             {
                 str(name): ColumnInfo(
-                    str(info["description"]), info.get("unit") or None, info.get("role") or None
+                    str(info["description"]),
+                    info.get("unit") or None,
+                    info.get("role") or None,
+                    info.get("group") or None,
                 )
                 for name, info in data.items()
             }
@@ -179,6 +204,7 @@ def read_dictionary(path: Path | str, *, columns: Iterable[str] | None = None) -
         )
     unit_column = _pick(frame, ("unit", "units"))
     role_column = _pick(frame, ("role",))
+    group_column = _pick(frame, ("group", "block", "family"))
     entries: dict[str, ColumnInfo] = {}
     for row, record in enumerate(frame.to_dict("records"), start=2):
         name = _text(record.get(name_column))
@@ -203,6 +229,7 @@ def read_dictionary(path: Path | str, *, columns: Iterable[str] | None = None) -
             _clip(description),
             _text(record.get(unit_column)) or None if unit_column else None,
             _text(record.get(role_column)) or None if role_column else None,
+            _text(record.get(group_column)) or None if group_column else None,
         )
     if not entries:
         raise MalformedTableError(

@@ -14,7 +14,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from segments.assign import assign_segments
 from segments.cluster import sample_rows
 
 if TYPE_CHECKING:
+    from segments.profile import SegmentProfile
     from segments.result import SegmentationResult
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "profile_figure",
     "safe_cell",
     "segment_map_figure",
+    "value_share_figure",
     "write_atomic",
     "write_labels_csv",
 ]
@@ -87,14 +89,21 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return target
 
 
-def export_labels_csv(result: SegmentationResult, path: str | Path) -> Path:
+def export_labels_csv(
+    result: SegmentationResult,
+    path: str | Path,
+    *,
+    predictions: Mapping[str, pd.Series] | None = None,
+) -> Path:
     """Write ``customer ID, segment, segment_label`` for every customer (UTF-8, RFC 4180).
 
-    The only per-customer output of the package: IDs and segment numbers,
-    nothing from personal-data columns.
+    The only per-customer output of the package: IDs and segment numbers, and
+    with ``predictions`` (header → per-customer values indexed by customer id, e.g.
+    :meth:`segments.predictions.CustomerPredictions.export_columns`) one more
+    column each; nothing from personal-data columns.
     """
     names = {p.segment_id: p.label for p in result.profiles}
-    return write_labels_csv(result.labels, names, result.id_column, path)
+    return write_labels_csv(result.labels, names, result.id_column, path, extra=predictions)
 
 
 def write_labels_csv(
@@ -102,21 +111,31 @@ def write_labels_csv(
     segment_labels: Mapping[int, str],
     id_column: str | None,
     path: str | Path,
+    *,
+    extra: Mapping[str, pd.Series] | None = None,
 ) -> Path:
     """Write ``customer ID, segment, segment_label`` rows for ``labels`` (ID → segment).
 
     :func:`export_labels_csv` for a fitted result; this for customers assigned
     with a loaded model, whose segment names come from the stored profiles.
+    ``extra`` adds columns (header → values by customer id; a customer without a
+    value gets an empty cell). Every cell is formula-safe (:func:`safe_cell`).
     """
+    columns = {name: values.reindex(labels.index) for name, values in (extra or {}).items()}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(id_column or "customer_id"), "segment", "segment_label"])
-    for customer, segment in labels.items():
+    writer.writerow(
+        [safe_cell(id_column or "customer_id"), "segment", "segment_label"]
+        + [safe_cell(name) for name in columns]
+    )
+    cells = [values.tolist() for values in columns.values()]
+    for row, (customer, segment) in enumerate(labels.items()):
         writer.writerow(
             [
                 safe_cell(customer),
                 str(int(segment)),
                 safe_cell(segment_labels.get(int(segment), "")),
+                *(safe_cell(values[row]) for values in cells),
             ]
         )
     return write_atomic(Path(path), buffer.getvalue())
@@ -231,4 +250,45 @@ def profile_figure(result: SegmentationResult, *, features: int = 12) -> Any:
         )
     )
     figure.update_layout(title="How the segments differ from the customer base")
+    return figure
+
+
+def value_share_figure(profiles: Sequence[SegmentProfile]) -> Any | None:
+    """Customer share against predicted-value share per segment, as a plotly ``Figure``.
+
+    Bars side by side: a segment whose value bar towers over its customer bar holds
+    more than its share of next period's value. Without a value prediction (churn
+    risk only) the second bar is the share of customers expected to leave. ``None``
+    when no segment has a prediction.
+    """
+    import plotly.graph_objects as go
+
+    shown = [p for p in profiles if p.prediction is not None]
+    if not shown:
+        return None
+    by_value = all(p.prediction is not None and p.prediction.value_share is not None for p in shown)
+    names = [f"{p.segment_id}: {p.label}" for p in shown]
+    customers = [p.prediction.customer_share for p in shown if p.prediction is not None]
+    second = [
+        (p.prediction.value_share if by_value else p.prediction.value_at_risk_share) or 0.0
+        for p in shown
+        if p.prediction is not None
+    ]
+    second_name = "share of predicted value" if by_value else "share of customers expected to leave"
+    figure = go.Figure(
+        [
+            go.Bar(name="share of customers", x=names, y=customers,
+                   hovertemplate="%{x}<br>%{y:.1%} of customers<extra></extra>"),
+            go.Bar(name=second_name, x=names, y=second,
+                   hovertemplate="%{x}<br>%{y:.1%} " + second_name[9:] + "<extra></extra>"),
+        ]
+    )  # fmt: skip
+    horizon = shown[0].prediction.horizon_weeks if shown[0].prediction else None
+    ahead = f" (next {horizon:g} weeks)" if by_value and horizon else ""
+    figure.update_layout(
+        barmode="group",
+        title=f"Share of customers against {second_name[9:]}{ahead}",
+        yaxis={"tickformat": ".0%", "title": "share"},
+        legend={"orientation": "h", "y": -0.3},
+    )
     return figure

@@ -44,16 +44,43 @@ Statistic = Literal[
     "rule_precision",
     "rule_recall",
     "verdict",
+    "predicted_value",
+    "mean_predicted_value",
+    "value_share",
+    "vip_rate",
+    "share_of_vips",
+    "mean_p_alive",
+    "mean_churn_risk",
+    "value_at_risk",
+    "value_at_risk_share",
+    "value_summary",
 ]
 """What a fact measures. ``vs_base`` is the percent difference of the segment's
 mean from all customers'; ``label_share``/``label_base_share`` are the percent of
-the segment / of all customers with one category label (``true`` for yes/no)."""
+the segment / of all customers with one category label (``true`` for yes/no). The
+``predicted_*``/``value_*``/``vip_*``/``mean_p_alive``/``mean_churn_risk`` statistics are
+a segment's predicted value and risk (:class:`segments.value_segments.SegmentPrediction`)."""
 
 Unit = Literal["count", "percent", "value", "text"]
 """``value`` is in the feature's own unit (years, orders, days ago …)."""
 
 _STATISTICS = frozenset(get_args(Statistic))
 _UNITS = frozenset(get_args(Unit))
+
+
+# A segment has one prediction of each kind, so these names need no feature.
+_PREDICTION_NAMES: dict[str, str] = {
+    "predicted_value": "predicted_value",
+    "mean_predicted_value": "predicted_value_per_customer",
+    "value_share": "predicted_value_share_pct",
+    "vip_rate": "vip_pct",
+    "share_of_vips": "share_of_vips_pct",
+    "mean_p_alive": "p_alive_pct",
+    "mean_churn_risk": "churn_risk_pct",
+    "value_at_risk": "value_at_risk",
+    "value_at_risk_share": "value_at_risk_share_pct",
+    "value_summary": "value_summary",
+}
 
 
 def slug(text: str) -> str:
@@ -88,6 +115,8 @@ def fact_name(
         return f"rule_{index}{suffix[statistic]}"
     if statistic == "verdict":
         return f"{feature}_verdict"
+    if statistic in _PREDICTION_NAMES:
+        return _PREDICTION_NAMES[statistic]
     key = slug(feature or "")
     if statistic == "vs_base":
         return f"{key}_vs_base_pct"
@@ -124,6 +153,16 @@ def _label(
         "rule_precision": f"precision of rule {index} (%)",
         "rule_recall": f"recall of rule {index} (%)",
         "verdict": f"{words} verdict",
+        "predicted_value": "predicted value of the segment's customers",
+        "mean_predicted_value": "predicted value per customer",
+        "value_share": "share of all predicted value (%)",
+        "vip_rate": "customers among the top tenth by predicted value (% of the segment)",
+        "share_of_vips": "share of the top tenth by predicted value in this segment (%)",
+        "mean_p_alive": "mean probability that a customer is still active (%)",
+        "mean_churn_risk": f"mean predicted risk of {words} (%)",
+        "value_at_risk": "value at risk",
+        "value_at_risk_share": "share of all value at risk (%)",
+        "value_summary": "share of customers and of predicted value",
     }[statistic]
 
 
@@ -161,18 +200,21 @@ class Fact:
         index: int | None = None,
         outcome: bool = False,
         words: str | None = None,
+        label: str | None = None,
     ) -> Fact:
         """The fact of ``statistic`` with its name and human label.
 
         ``words`` is what the label calls ``feature`` (its data-dictionary
-        description); by default the humanised name. The name never changes.
+        description); by default the humanised name. ``label`` replaces the
+        statistic's usual label when it needs a detail (a forecast's horizon). The
+        name never changes.
         """
         return cls(
             name=fact_name(statistic, feature=feature, category=category, index=index),
             value=value,
             statistic=statistic,
             unit=unit,
-            label=_label(statistic, feature, category, index, words),
+            label=label or _label(statistic, feature, category, index, words),
             feature=feature,
             category=category,
             index=index,

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 
 import segments.scorecard as sc
 from segments.assign import assignment_accuracy, make_classifier
+from segments.balance import balance_scalers
 from segments.cluster import (
     SILHOUETTE_SAMPLE,
     Stability,
@@ -48,7 +49,7 @@ from segments.features import (
 from segments.profile import ProfileColumns, SegmentProfile, build_profiles
 from segments.result import SegmentationResult
 from segments.rfm import rfm_segments
-from segments.roles import channel_columns, infer_roles, outcome_columns, type_role
+from segments.roles import ROLES, channel_columns, infer_roles, outcome_columns, type_role
 from segments.rules import RuleSet, find_rules, rules_frame
 
 __all__ = ["fit_result", "parse_k"]
@@ -181,6 +182,20 @@ def _check_method(method: str, frame: pd.DataFrame) -> None:
         )
 
 
+def _dictionary_roles(
+    inferred: dict[str, str], words: DataDictionary, overrides: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The roles a data dictionary gives (its ``role`` column, one of :data:`ROLES`), where
+    the caller set none; a column found to hold personal data or ids keeps that role."""
+    out = dict(inferred)
+    for column, role in words.roles().items():
+        if column not in out or column in (overrides or {}) or role not in ROLES:
+            continue
+        if out[column] not in ("personal", "identifier"):
+            out[column] = role
+    return out
+
+
 def _customer_ids(
     frame: pd.DataFrame, id_column: str | None, warnings: list[str]
 ) -> tuple[pd.DataFrame, pd.Index]:
@@ -222,6 +237,7 @@ def _fit(
     random_state: int,
     k_range: tuple[int, int],
     bootstrap: int,
+    balance: bool,
     stages: _Stages,
 ) -> SegmentationResult:
     stages.start("prepare", "Reading the columns")
@@ -242,7 +258,9 @@ def _fit(
             hint="Rename the columns so that each name is used once.",
         )
     warnings: list[str] = []
-    roles = infer_roles(frame, overrides=roles, id_column=id_column)
+    roles = _dictionary_roles(
+        infer_roles(frame, overrides=roles, id_column=id_column), words, roles
+    )
     if id_column is None:
         candidates = [c for c, r in roles.items() if r == "identifier"]
         if len(candidates) == 1:
@@ -271,6 +289,17 @@ def _fit(
     fit_rows = sample_rows(len(prepared), ENCODE_SAMPLE, random_state, salt=37)
     try:
         pipeline[1:].fit(prepared.iloc[fit_rows])
+        if balance:
+            balanced = balance_scalers(
+                pipeline,
+                prepared.iloc[fit_rows],
+                spec.prepared_numeric,
+                declared=words.groups(),
+                random_state=random_state,
+            )
+            note = balanced.note(words.describe)
+            if note:
+                warnings.append(f"{note}.")
         x = np.asarray(pipeline[1:].transform(prepared), dtype="float64")
     except ValueError as exc:
         if "variance threshold" not in str(exc):

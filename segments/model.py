@@ -62,7 +62,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
 
     Parameters are those of :func:`fit_segments` (``k``, ``algorithm``,
     ``method``, ``id_column``, ``roles``, ``dictionary``, ``min_segment_size``,
-    ``random_state``, ``k_range``, ``bootstrap``).
+    ``random_state``, ``k_range``, ``bootstrap``, ``balance``).
 
     Attributes:
         result_: the full :class:`~segments.SegmentationResult`.
@@ -86,6 +86,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         random_state: int = 0,
         k_range: tuple[int, int] = DEFAULT_K_RANGE,
         bootstrap: int = 20,
+        balance: bool = True,
     ) -> None:
         self.k = k
         self.algorithm = algorithm
@@ -97,6 +98,7 @@ class SegmentModel(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.k_range = k_range
         self.bootstrap = bootstrap
+        self.balance = balance
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -153,6 +155,7 @@ def fit_segments(
     random_state: int = 0,
     k_range: tuple[int, int] = DEFAULT_K_RANGE,
     bootstrap: int = 20,
+    balance: bool = True,
     progress: Progress | None = None,
 ) -> SegmentationResult:
     """Find customer segments in ``frame`` and describe them.
@@ -184,6 +187,9 @@ def fit_segments(
         random_state: seed for every random step; the same seed gives the same result.
         k_range: inclusive range of k tried by ``k="auto"``.
         bootstrap: resamples for the stability criterion (0 skips it).
+        balance: weigh each group of correlated numeric columns about as one column
+            (:mod:`segments.balance`), so a table that measures one thing many times
+            is not clustered on that thing alone.
         progress: called with (message, fraction 0–1) as the run advances.
 
     Raises:
@@ -201,5 +207,6 @@ def fit_segments(
         random_state=random_state,
         k_range=k_range,
         bootstrap=bootstrap,
+        balance=balance,
     )
     return model.fit(frame, progress=progress).result_

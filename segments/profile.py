@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segments.facts import Fact, Statistic, facts_view, humanise, slug
+from segments.facts import Fact, Statistic, Unit, facts_view, humanise, slug
 from segments.features import MISSING_CATEGORY, OTHER_CATEGORY
 from segments.rules import Rule
 from segments.scorecard import Criterion
+from segments.value_segments import SegmentPrediction
 
 __all__ = [
     "CategoryStat",
@@ -28,6 +30,7 @@ __all__ = [
     "SegmentProfile",
     "build_profiles",
     "humanise",
+    "prediction_facts",
     "slug",
     "stored_facts",
 ]
@@ -119,6 +122,8 @@ class SegmentProfile:
     """True when the segment is smaller than the minimum size: statistics withheld."""
     descriptions: dict[str, str] = field(default_factory=dict)
     """Feature → the words shown for it (from the data dictionary, else humanised)."""
+    prediction: SegmentPrediction | None = None
+    """Predicted value and churn risk of its customers (:mod:`segments.predictions`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of aggregates (no customer rows, IDs or personal data)."""
@@ -134,6 +139,7 @@ class SegmentProfile:
             "rules": [r.to_dict() for r in self.rules],
             "scorecard": {name: c.to_dict() for name, c in self.scorecard.items()},
             "descriptions": dict(self.descriptions),
+            "prediction": None if self.prediction is None else self.prediction.to_dict(),
         }
 
     def fact_list(self) -> list[Fact]:
@@ -142,8 +148,10 @@ class SegmentProfile:
         Size and share; per numeric feature its mean, median, quartiles, the base
         mean and median, and the percent difference from the base; per category
         label its share in the segment and in the base; the rules with their
-        precision and recall; the six verdicts. Percentages are rounded to 0.1,
-        other numbers to 2 decimals.
+        precision and recall; the six verdicts; with predictions, the segment's
+        predicted value, its share, VIPs, P(alive) or churn risk and value at risk
+        (:func:`prediction_facts`). Percentages are rounded to 0.1, other numbers to
+        2 decimals.
         """
         return list(
             _facts(
@@ -161,6 +169,7 @@ class SegmentProfile:
                 rules=[(r.text, r.precision, r.recall) for r in self.rules],
                 verdicts=[(name, c.verdict) for name, c in self.scorecard.items()],
                 words=self.descriptions,
+                prediction=self.prediction,
             )
         )
 
@@ -186,6 +195,7 @@ def _facts(
     rules: list[tuple[str, Any, Any]],
     verdicts: list[tuple[str, str]],
     words: Mapping[str, str],
+    prediction: SegmentPrediction | None = None,
 ) -> Iterator[Fact]:
     yield Fact.of("segment_id", segment_id, unit="count")
     yield Fact.of("segment_label", label, unit="text")
@@ -220,6 +230,51 @@ def _facts(
         yield Fact.of("rule_recall", round(100 * recall, 1), unit="percent", index=i)
     for criterion, verdict in verdicts:
         yield Fact.of("verdict", verdict, unit="text", feature=criterion)
+    if prediction is not None:
+        yield from prediction_facts(prediction, words)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def prediction_facts(prediction: SegmentPrediction, words: Mapping[str, str]) -> Iterator[Fact]:
+    """The facts of a segment's predicted value and risk, those that are known.
+
+    ``value_summary`` is the sentence a persona can say ("14 % of customers, 41 % of
+    predicted value"); value facts are labelled with the forecast's horizon.
+    """
+    ahead = f" over the next {prediction.horizon_weeks:g} weeks" if prediction.horizon_weeks else ""
+    outcome = prediction.outcome
+    risk_words = (words.get(outcome) or humanise(outcome)) if outcome else None
+    at_risk_label = (
+        f"predicted value{ahead} of customers who may be leaving (value × (1 − P(alive)))"
+        if prediction.source == "value"
+        else f"customers expected to {risk_words} (sum of their predicted risk)"
+    )
+    entries: list[tuple[Statistic, float | str | None, Unit, str | None]] = [
+        ("value_summary", prediction.share_sentence(), "text", None),
+        ("predicted_value", json_float(prediction.predicted_value, 2), "value",
+         f"predicted value of the segment's customers{ahead}"),
+        ("mean_predicted_value", json_float(prediction.mean_value, 2), "value",
+         f"predicted value per customer{ahead}"),
+        ("value_share", _percent(prediction.value_share), "percent", None),
+        ("vip_rate", _percent(prediction.vip_rate), "percent", None),
+        ("share_of_vips", _percent(prediction.share_of_vips), "percent", None),
+        ("mean_p_alive", _percent(prediction.mean_p_alive), "percent", None),
+        ("mean_churn_risk", _percent(prediction.mean_churn_risk), "percent", None),
+        ("value_at_risk", json_float(prediction.value_at_risk, 2),
+         "value" if prediction.source == "value" else "count", at_risk_label),
+        ("value_at_risk_share", _percent(prediction.value_at_risk_share), "percent", None),
+    ]  # fmt: skip
+    for statistic, value, unit, label in entries:
+        if value is None:
+            continue
+        feature = outcome if statistic == "mean_churn_risk" else None
+        yield Fact.of(
+            statistic, value, unit=unit, feature=feature, label=label,
+            words=risk_words if feature else None,
+        )  # fmt: skip
 
 
 def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
@@ -257,6 +312,9 @@ def stored_facts(data: Mapping[str, Any]) -> list[Fact]:
             (str(name), str(c.get("verdict", ""))) for name, c in data.get("scorecard", {}).items()
         ],
         words={str(k): str(v) for k, v in data.get("descriptions", {}).items()},
+        prediction=(
+            SegmentPrediction.from_dict(data["prediction"]) if data.get("prediction") else None
+        ),
     )
     return [dataclasses.replace(f, value=stored[f.name]) for f in candidates if f.name in stored]
 
@@ -312,6 +370,26 @@ def _std_share(share: float, base: float) -> float | None:
     return None if spread == 0 else (share - base) / spread
 
 
+# What high / low values of the columns of segments.transactions_to_customers mean,
+# in a marketer's words ("High recency days" reads backwards: it means long ago).
+_LOG_WORDS = {
+    "recency_days": ("long since last order", "ordered recently"),
+    "days_since_last_order": ("long since last order", "ordered recently"),
+    "frequency": ("frequent buyers", "few orders"),
+    "monetary": ("high total spend", "low total spend"),
+    "tenure_days": ("long-standing customers", "new customers"),
+    "avg_order_value": ("large orders", "small orders"),
+    "interpurchase_days": ("long gaps between orders", "short gaps between orders"),
+}
+LABEL_PARTS = 3
+LABEL_LENGTH = 100
+"""Past this many characters a label's parts lose their asides, and a third part is left
+out (long dictionary wordings); the first two traits are always named."""
+TWIN_CORRELATION = 0.8
+"""Two numeric columns this correlated (|Spearman ρ|) say one thing: a label names one."""
+_TWIN_SAMPLE = 20_000
+
+
 def _label_part(
     name: str, direction: float, columns: ProfileColumns, describe: Callable[[str], str]
 ) -> str:
@@ -319,11 +397,59 @@ def _label_part(
         feature, value = name.split(" = ", 1)
         return f"{describe(feature)}: {value}"
     words = describe(name)
+    if name in _LOG_WORDS and words == humanise(name):
+        return _LOG_WORDS[name][0 if direction > 0 else 1]
     if name in columns.flags:
         return words if direction > 0 else f"not {words}"
     if name in columns.dates:
-        return f"{'early' if direction > 0 else 'recent'} {words}"
+        return f"{words} {'long ago' if direction > 0 else 'recently'}"
     return f"{'high' if direction > 0 else 'low'} {words}"
+
+
+def _short(part: str) -> str:
+    """A label part without its parenthesised asides ("… (area lifestyle code)")."""
+    return re.sub(r"\s*\([^)]*\)", "", part).strip() or part
+
+
+def _twins(frame: pd.DataFrame, numeric: list[str]) -> Callable[[str, str], bool]:
+    """Whether two numeric columns are near copies of each other (see TWIN_CORRELATION)."""
+    cache: dict[tuple[str, str], bool] = {}
+    sample = frame[numeric].iloc[:_TWIN_SAMPLE] if numeric else frame.iloc[:0]
+
+    def same(a: str, b: str) -> bool:
+        if a not in sample.columns or b not in sample.columns:
+            return False
+        key = (min(a, b), max(a, b))
+        if key not in cache:
+            rho = sample[a].rank().corr(sample[b].rank())
+            cache[key] = bool(math.isfinite(rho) and abs(rho) >= TWIN_CORRELATION)
+        return cache[key]
+
+    return same
+
+
+def _label(
+    ranking: list[tuple[float, str, float]],
+    columns: ProfileColumns,
+    describe: Callable[[str], str],
+    twins: Callable[[str, str], bool],
+) -> str:
+    """Up to three distinguishing traits, skipping near copies of a trait already named,
+    kept to about LABEL_LENGTH characters."""
+    parts: list[str] = []
+    named: list[str] = []
+    for _, name, direction in ranking:
+        if len(parts) == LABEL_PARTS:
+            break
+        if any(twins(name, other) for other in named):
+            continue
+        parts.append(_label_part(name, direction, columns, describe))
+        named.append(name)
+    if len(", ".join(parts)) > LABEL_LENGTH:
+        parts = [_short(part) for part in parts]
+    while len(parts) > 2 and len(", ".join(parts)) > LABEL_LENGTH:
+        parts.pop()
+    return ", ".join(parts)
 
 
 def build_profiles(
@@ -360,6 +486,7 @@ def build_profiles(
     cat_base = {c: values.value_counts(normalize=True) for c, values in pooled.items()}
     outcomes = set(columns.outcomes)
     words = {c: describe(c) for c in [*numeric, *flags, *columns.categorical]}
+    twins = _twins(frame, numeric)
     profiles: list[SegmentProfile] = []
     for segment, size in zip(segments, counts, strict=True):
         seg = int(segment)
@@ -426,8 +553,7 @@ def build_profiles(
                     ranking.append((abs(std_diff), f"{c} = {value}", std_diff))
         ranking.sort(key=lambda item: (-item[0], item[1]))
         profile.top_features = [name for _, name, _ in ranking[:TOP_FEATURES]]
-        parts = [_label_part(name, d, columns, describe) for _, name, d in ranking[:3]]
-        label = ", ".join(parts) if parts else f"Segment {seg}"
+        label = _label(ranking, columns, describe, twins) or f"Segment {seg}"
         profile.label = label[:1].upper() + label[1:]
         profiles.append(profile)
     _disambiguate(profiles)

@@ -16,15 +16,27 @@ aggregates only.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from segments.errors import InvalidOptionError
 
-__all__ = ["VIP_SHARE", "segment_value", "share_sentence", "vip_flags"]
+__all__ = [
+    "VIP_SHARE",
+    "SegmentPrediction",
+    "Source",
+    "segment_value",
+    "share_sentence",
+    "vip_flags",
+]
 
 VIP_SHARE = 0.10
+Source = Literal["value", "churn"]
+"""Where predictions come from: a log's value models, or a churn model on an outcome."""
 
 
 def vip_flags(value: pd.Series, share: float = VIP_SHARE) -> pd.Series:
@@ -125,3 +137,53 @@ def share_sentence(row: pd.Series) -> str:
     if "value_share" in row and pd.notna(row["value_share"]):
         text += f", {row['value_share']:.0%} of predicted value"
     return text.replace("%", " %")
+
+
+@dataclass(frozen=True)
+class SegmentPrediction:
+    """Predicted value and risk of one segment: aggregates of its customers' predictions.
+
+    Shares are fractions (0–1). Value fields are ``None`` without a value
+    prediction; ``mean_p_alive`` without a log, ``mean_churn_risk`` without an outcome.
+    """
+
+    source: Source
+    customer_share: float
+    value_at_risk: float
+    """Σ predicted value × (1 − P(alive)); with churn risk only, Σ risk (customers)."""
+    value_at_risk_share: float | None
+    horizon_weeks: float | None = None
+    outcome: str | None = None
+    predicted_value: float | None = None
+    mean_value: float | None = None
+    value_share: float | None = None
+    vip_rate: float | None = None
+    """Share of the segment's customers who are VIPs (top decile of predicted value)."""
+    share_of_vips: float | None = None
+    mean_p_alive: float | None = None
+    mean_churn_risk: float | None = None
+
+    @property
+    def risk(self) -> float | None:
+        """The segment's risk of losing a customer: churn risk, else 1 − mean P(alive)."""
+        if self.mean_churn_risk is not None:
+            return self.mean_churn_risk
+        return None if self.mean_p_alive is None else 1.0 - self.mean_p_alive
+
+    def share_sentence(self) -> str:
+        """ "14 % of customers, 41 % of predicted value" (the value part when known)."""
+        text = f"{self.customer_share:.0%} of customers"
+        if self.value_share is not None:
+            text += f", {self.value_share:.0%} of predicted value"
+        return text.replace("%", " %")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (what the profile stores)."""
+        return {
+            key: (round(v, 6) if isinstance(v, float) else v) for key, v in asdict(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentPrediction:
+        """The prediction stored by :meth:`to_dict`."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})

@@ -102,6 +102,7 @@ CSS = """
 .ps-table th, .ps-table td { border: 1px solid #e5e7eb; padding: 4px 6px; vertical-align: top;
   text-align: left; }
 .ps-legend { margin-top: 10px; }
+.ps-table td.ps-num { text-align: right; white-space: nowrap; }
 .ps-answer { white-space: pre-wrap; }
 /* Gradio's footer separates links we do not show (API, "built with"): no stray "·". */
 footer .divider { display: none; }

@@ -17,6 +17,7 @@ import pandas as pd
 
 import segments
 from persona.errors import USER_ERRORS, NotFoundError
+from persona.predicted import prediction_cells, prediction_columns, prediction_legend
 from persona.segmentation import StoredSegment, load_segments, run_segmentation
 from persona.sources import read_source
 from ui.common import (
@@ -211,10 +212,18 @@ def _role_overrides(table: Any) -> dict[str, str]:
 
 
 def scorecard_html(stored: list[StoredSegment]) -> str:
-    """The six-criteria scorecard of stored segments as an HTML table (escaped)."""
+    """The six-criteria scorecard of stored segments as an HTML table (escaped), with
+    their predicted value and risk columns when the segmentation has predictions."""
     criteria = (list(stored[0].scorecard) or list(segments.CRITERIA)) if stored else []
+    predicted = prediction_columns(stored)
     return render_snippet(
-        "scorecard", segments=stored, criteria=criteria, verdict_badge=verdict_badge
+        "scorecard",
+        segments=stored,
+        criteria=criteria,
+        verdict_badge=verdict_badge,
+        predicted=list(predicted),
+        cells={s.id: prediction_cells(s, predicted) for s in stored},
+        legend=prediction_legend(stored) if predicted else "",
     )
 
 
@@ -223,7 +232,9 @@ def describe_segments(stored: list[StoredSegment], warnings: list[str]) -> str:
     lines = [f"**{len(stored)} segments** (aggregates only; customer IDs stay in the workspace)."]
     for s in stored:
         label = md_text(s.label, inline=True)
-        lines.append(f"- #{s.segment_index} {label}: {s.size:,} customers ({s.share:.1%})")
+        line = f"- #{s.segment_index} {label}: {s.size:,} customers ({s.share:.1%})"
+        summary = s.facts.get("value_summary")
+        lines.append(f"{line}; {md_text(str(summary), inline=True)}" if summary else line)
     if warnings:
         lines.append("\n**Notes**")
         lines += [f"- {md_text(w, inline=True)}" for w in warnings]
@@ -283,13 +294,21 @@ def find_segments(
     segment_map.update_layout(height=520, legend={"orientation": "h", "y": -0.25})
     profile = segments.profile_figure(run.result)
     profile.update_layout(height=420)
-    labels = segments.export_labels_csv(run.result, ws.download_path(project, "segment-labels.csv"))
+    value = segments.value_share_figure(run.result.profiles)
+    if value is not None:
+        value.update_layout(height=420)
+    labels = segments.export_labels_csv(
+        run.result,
+        ws.download_path(project, "segment-labels.csv"),
+        predictions=None if run.predictions is None else run.predictions.export_columns(),
+    )
     return (
         describe_segments(run.segments, [*run.notes, *run.warnings]),
         segment_map,
         profile,
         scorecard_html(run.segments),
         gr.update(value=str(labels), visible=True),
+        gr.update(value=value, visible=value is not None),
     )
 
 
@@ -399,6 +418,11 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
     summary = gr.Markdown(elem_id="data-summary")
     segment_map = gr.Plot(label="Segment map", elem_id="data-map")
     profile = gr.Plot(label="How the segments differ", elem_id="data-profile")
+    value_chart = gr.Plot(
+        label="Share of customers against share of predicted value",
+        visible=False,
+        elem_id="data-value",
+    )
     gr.Markdown("### Scorecard\nHover a verdict or read the line under it for the reason.")
     scorecard = gr.HTML(elem_id="data-scorecard")
     labels = gr.DownloadButton(
@@ -502,7 +526,7 @@ def build(ws: Workspace, project: gr.Dropdown) -> Screen:
             dictionary_file,
             database,
         ],
-        [summary, segment_map, profile, scorecard, labels],
+        [summary, segment_map, profile, scorecard, labels, value_chart],
         concurrency_id="heavy",
     )
     # Not refreshed on tab change: that would wipe the charts of the run just made.

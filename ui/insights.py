@@ -22,6 +22,7 @@ from persona.insights import (
 )
 from persona.interview import list_interviews
 from persona.panel import list_panels
+from persona.predicted import SAVE_FIRST_NOTE, SAVE_FIRST_TITLE
 from ui.common import Workspace, boundary, render_snippet
 from ui.screen import Screen
 
@@ -38,6 +39,8 @@ def brief_html(brief: InsightBrief) -> str:
         categories=CATEGORIES,
         tier_class=_TIER_CLASS,
         tier_meaning=TIER_MEANING,
+        save_first_title=SAVE_FIRST_TITLE,
+        save_first_note=SAVE_FIRST_NOTE,
     )
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 import segments
 from persona.cli._app import app, console, services
 from persona.config import ENGINES
+from persona.predicted import prediction_cells, prediction_columns, prediction_legend
 from persona.segmentation import assign_new_customers, load_segments, run_segmentation
 
 segments_app = typer.Typer(help="Inspect segments and assign new customers.", no_args_is_help=True)
@@ -229,6 +230,9 @@ def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
     table.add_column("label", min_width=28, ratio=1)
     table.add_column("size", justify="right")
     table.add_column("share", justify="right")
+    predicted = prediction_columns(stored)
+    for header in predicted:
+        table.add_column(header, justify="right")
     table.add_column("scorecard", no_wrap=True)
     for segment in stored:
         marks = []
@@ -241,9 +245,12 @@ def _print_segments(segmentation_id: int | None, ctx: typer.Context) -> None:
             segment.label,
             str(segment.size),
             f"{segment.share:.1%}",
+            *prediction_cells(segment, predicted),
             " ".join(marks),
         )
     console.print(table)
+    if predicted:
+        console.print(prediction_legend(stored), highlight=False)
     legend = ", ".join(f"{_short(name)}={name}" for name in criteria)
     console.print(f"scorecard: ✓ pass  ! warn  ✗ fail  ? unknown — {legend}")
     for segment in stored:

@@ -10,7 +10,7 @@ import pytest
 from persona.cli import main
 from persona.cli.segment import parse_k
 from segments import DEFAULT_K_RANGE
-from tests.support.real_data import cdnow_log
+from tests.support.real_data import cdnow_log, rdataset
 
 
 def test_a_log_is_recognised_without_the_flag_and_k_is_explained(
@@ -84,3 +84,28 @@ def test_a_bad_k_is_a_usage_error(cdnow_csv: Path, capsys: pytest.CaptureFixture
     assert main(["segment", str(cdnow_csv), "--k", "three"]) == 2
     captured = capsys.readouterr()
     assert "range such as 3-6" in captured.out + captured.err
+
+
+def test_the_segment_table_shows_predicted_value_and_risk(
+    cdnow_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["segment", str(cdnow_csv), "--k", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Predicted value over the next 52 weeks (BG/NBD + Gamma-Gamma on 2,357" in out
+    for header in ("value share", "VIPs", "P(alive)", "at risk"):
+        assert header in out
+    assert "(value × (1 − P(alive)))" in " ".join(out.split())
+    assert main(["segments", "show"]) == 0
+    assert "value share" in capsys.readouterr().out
+
+
+def test_a_churn_table_gets_a_churn_risk_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "wa_churn.csv"
+    rdataset("modeldata", "wa_churn").to_csv(path, index=False)
+    assert main(["segment", str(path), "--k", "3"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Churn risk: the probability of 'churn' from a cross-validated model (AUC 0.8" in out
+    assert "churn risk" in out and "value share" not in out
+    assert "mean predicted probability of 'churn'" in out

@@ -42,7 +42,7 @@ def test_init_stores_arguments_verbatim_and_params_round_trip() -> None:
     assert params == {
         "k": 3, "algorithm": "gmm", "method": "cluster", "id_column": None, "roles": roles,
         "dictionary": None, "min_segment_size": 20, "random_state": 7, "k_range": (2, 5),
-        "bootstrap": 20,
+        "bootstrap": 20, "balance": True,
     }  # fmt: skip
     assert model.set_params(k=4, bootstrap=0) is model and model.k == 4
     copy = clone(model)

@@ -42,17 +42,25 @@ def test_a_transaction_log_becomes_one_row_per_customer(
         page.wait_for_selector("#scorecard-table", timeout=120_000)
         wait_for_text(page, "data-summary", r"3 segments")
         page.locator("#data-map .js-plotly-plot").first.wait_for()
+        # Predicted value per segment: columns on the table and the share chart.
+        page.locator("#data-value .js-plotly-plot").first.wait_for()
+        headers = page.locator("#scorecard-table th").all_inner_texts()
+        assert {"value share", "VIPs", "P(alive)"} <= set(headers), headers
+        assert "BG/NBD" in page.locator("#scorecard-legend").inner_text()
+        assert "share of predicted value" in page.locator("#data-value").inner_text()
         shoot(page, artifacts, "transaction-log-segments")
         with page.expect_download() as info:
             page.locator("#data-labels").click()
         rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
         assert rows[0][:2] == ["customer_id", "segment"] and len(rows) == customers + 1
+        assert "predicted_value_52w" in rows[0] and "p_alive" in rows[0]
         assert not toasts(page) and not recorder.page_errors
 
     stored = load_segments(services)
     assert sum(s.size for s in stored) == customers
     features = {name for s in stored for name in s.facts}
     assert any("frequency" in name or "recency" in name for name in features), features
+    assert all("value_summary" in s.facts for s in stored if not s.profile["suppressed"])
 
 
 def test_a_customer_table_is_not_taken_for_a_log(
