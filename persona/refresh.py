@@ -232,7 +232,8 @@ def refresh(
         min_segment_size=services.settings.min_segment_size, describe=words.describe,
     )  # fmt: skip
     previous, shares_before, confidence_before = _previous(services, segmentation_id)
-    migration = migration_matrix(previous, measures.labels, segments=sorted(stored))
+    value = _predicted_value(loaded.frame, read_as, notes)
+    migration = migration_matrix(previous, measures.labels, segments=sorted(stored), value=value)
     checks.check_overlap(migration.in_both, len(previous), path.name)
     report("Measuring drift", 0.6)
     drift = drift_table(BucketCounts.from_dict(baseline.counts), measures.counts)
@@ -292,6 +293,35 @@ def refresh(
             result = record(db)
     report("Done", 1.0)
     return result
+
+
+def _predicted_value(
+    table: pd.DataFrame, read_as: SnapshotSource, notes: list[str]
+) -> pd.Series | None:
+    """Each customer's predicted value from a refreshed log (BG/NBD + Gamma-Gamma), if any.
+
+    It weighs the migration matrix ("what moved is worth …"); only a log predicts value,
+    and a fit that fails is a note, not an error: the counts stand on their own.
+    """
+    if read_as.kind != "log" or not read_as.log:
+        return None
+    options = read_as.log
+    columns = segments.LogColumns(
+        customer=str(options["customer_column"]),
+        date=str(options["date_column"]),
+        amount=str(options["amount_column"]),
+        quantity=options.get("quantity_column"),
+    )
+    try:
+        predictions = segments.log_predictions(table, columns)
+    except segments.SegmentsError as error:
+        notes.append(f"Predicted value was not computed for the migration: {error}")
+        return None
+    notes.append(
+        f"The migration matrix also sums predicted value over the next "
+        f"{predictions.horizon_weeks:g} weeks (BG/NBD + Gamma-Gamma on this log)."
+    )
+    return predictions.frame["predicted_value"]
 
 
 def _outcomes(services: Services, segmentation_id: int) -> list[str]:

@@ -17,7 +17,11 @@ from persona.snapshots import history
 
 def _matrix_table(report: RefreshReport) -> Table:
     counts = report.migration.counts
-    table = Table(title="Migration (rows: previous snapshot, columns: now)")
+    value = report.migration.value
+    title = "Migration (rows: previous snapshot, columns: now)"
+    if value is not None:
+        title += "; customers, and their predicted value over the next year"
+    table = Table(title=title)
     table.add_column("from \\ to")
 
     def name(key: object) -> str:
@@ -26,7 +30,13 @@ def _matrix_table(report: RefreshReport) -> Table:
     for column in counts.columns:
         table.add_column(escape(name(column))[:28], justify="right")
     for row in counts.index:
-        table.add_row(escape(name(row))[:40], *(f"{int(v):,}" for v in counts.loc[row]))
+        cells = [f"{int(v):,}" for v in counts.loc[row]]
+        if value is not None:
+            cells = [
+                f"{cell}\n{float(worth):,.0f}" if int(n) else cell
+                for cell, n, worth in zip(cells, counts.loc[row], value.loc[row], strict=True)
+            ]
+        table.add_row(escape(name(row))[:40], *cells)
     return table
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from persona.cli import main
@@ -19,6 +20,7 @@ from persona.segmentation import load_segments, run_segmentation
 from persona.services import Services
 from persona.snapshots import history
 from segments.sample import PLANTED_DRIFT, make_customers, make_snapshot
+from tests.support.real_data import cdnow_log
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +162,22 @@ def test_cli_refresh_json_history_and_error(
     pd.read_csv(snapshots["same"]).drop(columns=["age"]).to_csv(missing, index=False)
     assert main([*home, "refresh", str(missing)]) == 1
     assert "Traceback" not in capsys.readouterr().out
+
+
+def test_a_refreshed_log_weighs_the_migration_by_predicted_value(tmp_path: Path) -> None:
+    """CDNOW (real): the first 39 weeks segmented, all 78 refreshed; value moves with people."""
+    log = cdnow_log()
+    dates = pd.to_datetime(log["order_date"].astype(str), format="%Y%m%d")
+    first, full = tmp_path / "first.csv", tmp_path / "all.csv"
+    log[dates <= "1997-09-30"].to_csv(first, index=False)
+    log.to_csv(full, index=False)
+    services = Services(Settings(home=tmp_path / "ws", llm_provider="fake", embeddings="hash"))
+    run_segmentation(services, first)
+    report = refresh(services, full)
+    value = report.migration.value
+    assert value is not None
+    assert (value.index == report.migration.counts.index).all()
+    # A cell with nobody in it is worth nothing; the customers in both carry all the value.
+    assert (value[report.migration.counts == 0].fillna(0) == 0).all().all()
+    assert value.to_numpy().sum() > 0
+    assert any("predicted value" in note for note in report.notes)
