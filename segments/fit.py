@@ -555,7 +555,10 @@ def _score(
         card = {
             "sizable": sc.sizable(profile.size, profile.share, min_segment_size),
             "identifiable": sc.identifiable(
-                rule_set.precision, rule_set.recall, len(rule_set.rules)
+                rule_set.precision,
+                rule_set.recall,
+                len(rule_set.rules),
+                [rule.text for rule in rule_set.rules],
             ),
             "reachable": reach[-1],
             "responds_differently": sc.responds(outcome_values, members, fallback),

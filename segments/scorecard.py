@@ -26,7 +26,7 @@ effect sizes) and are meant as guidance, not proof.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,8 +138,10 @@ def sizable_overall(sizes: list[int], n: int, min_size: int) -> Criterion:
 # --- identifiable ------------------------------------------------------------
 
 
-def identifiable(precision: float, recall: float, n_rules: int) -> Criterion:
-    """Per segment: can short rules pick its members out?"""
+def identifiable(
+    precision: float, recall: float, n_rules: int, rules: Sequence[str] = ()
+) -> Criterion:
+    """Per segment: can short rules pick its members out? ``rules`` are their texts."""
     if n_rules == 0:
         return Criterion(
             "identifiable", "fail", 0.0, "No short rule separates this segment from the rest."
@@ -147,11 +149,16 @@ def identifiable(precision: float, recall: float, n_rules: int) -> Criterion:
     verdict = _grade(precision, 0.8, 0.6)
     if verdict == "pass" and recall < 0.5:
         verdict = "warn"
+    shown = "; ".join(f"“{text}”" for text in rules)
+    if n_rules == 1:
+        head = f"Its rule {shown} is" if shown else "Its rule is"
+    else:
+        head = f"Its {n_rules} rules ({shown}) are" if shown else f"Its {n_rules} rules are"
     return Criterion(
         "identifiable",
         verdict,
         precision,
-        f"Its {n_rules} rule(s) are right {precision:.0%} of the time and find "
+        f"{head} right {precision:.0%} of the time and find{'s' if n_rules == 1 else ''} "
         f"{recall:.0%} of its members.",
     )
 
@@ -256,7 +263,14 @@ def responds(outcomes: Mapping[str, np.ndarray], members: np.ndarray, fallback: 
         d = (inside.mean() - base) / spread
         if best is None or abs(d) > abs(best):
             best = float(d)
-            best_text = f"{column}: {inside.mean():.3g} against {base:.3g} overall (d = {d:+.2f})"
+            # A yes/no outcome reads as a rate, like every other share on the page.
+            yes_no = bool(np.isin(values[ok], (0.0, 1.0)).all())
+            shown_in, shown_base = (
+                (f"{inside.mean():.1%}", f"{base:.1%}")
+                if yes_no
+                else (f"{inside.mean():.3g}", f"{base:.3g}")
+            )
+            best_text = f"{column}: {shown_in} against {shown_base} overall (d = {d:+.2f})"
     if best is None:
         return Criterion(
             "responds_differently", "unknown", None, "The outcome columns do not vary."

@@ -276,7 +276,8 @@ def _age_item(facts: SegmentFacts) -> EvidencedItem | None:
     text = format_value(round(float(median)))
     q1, q3 = stats.get("age_q1"), stats.get("age_q3")
     if isinstance(q1, int | float) and isinstance(q3, int | float):
-        text += f" (most are {format_value(q1)}–{format_value(q3)})"
+        # Ages for people: whole years ("58–67", not "58–67.25").
+        text += f" (most are {round(float(q1))}–{round(float(q3))})"
         evidence.append(Evidence(kind="stat", stat="age_q1", value=q1, note="lower quartile"))
         evidence.append(Evidence(kind="stat", stat="age_q3", value=q3, note="upper quartile"))
     return EvidencedItem(text=text, evidence=evidence)

@@ -120,9 +120,9 @@ def prompt_facts(persona: Persona) -> list[tuple[str, str]]:
     ]
     age, q1, q3 = value("median", "age"), value("q1", "age"), value("q3", "age")
     if age is not None:
-        lines.append(("typical age", format_value(age)))
+        lines.append(("typical age", format_value(round(float(age)))))
     if q1 is not None and q3 is not None:
-        lines.append(("age of the middle half", f"{format_value(q1)} to {format_value(q3)}"))
+        lines.append(("age of the middle half", f"{round(float(q1))} to {round(float(q3))}"))
     for trait in segment_traits(facts)[:MAX_TRAITS]:
         feature = feature_words(facts.facts, trait.feature)
         if trait.statistic == "vs_base":
