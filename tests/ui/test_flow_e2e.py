@@ -77,7 +77,9 @@ def test_whole_flow_in_the_browser(
         shoot(page, artifacts, "02-segments")
         labels = _download(page, "data-labels", downloads)
         rows = list(csv.reader(io.StringIO(labels.read_text(encoding="utf-8"))))
-        assert rows[0] == ["customer_id", "segment", "segment_label"] and len(rows) == 2001
+        assert rows[0][:3] == ["customer_id", "segment", "segment_label"] and len(rows) == 2001
+        # The sample's yes/no outcome is predicted per customer (#14): its risk column follows.
+        assert rows[0][3:] == ["responded_last_campaign_risk"], rows[0]
 
         # 2. Documents
         click_tab(page, "documents")

@@ -48,7 +48,10 @@ HOSTILE = "\n".join(HOSTILE_LINES)
 def hostile_services(tmp_path_factory: pytest.TempPathFactory) -> Services:
     """A workspace with segments, a hostile document, two personas (one edited to be hostile)."""
     root = tmp_path_factory.mktemp("hostile")
-    services = Services(Settings(home=root / "ws", llm_provider="fake", embeddings="hash"))
+    # The model writer: these tests are about hostile *model* text reaching the page.
+    services = Services(
+        Settings(home=root / "ws", llm_provider="fake", embeddings="hash", persona_writer="model")
+    )
     sample = Path(__file__).resolve().parents[2] / "persona" / "sample_data"
     run_segmentation(services, sample / "customers.csv", k=2)
     document = root / "hostile-notes.md"
