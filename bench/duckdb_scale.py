@@ -26,19 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _child import peak_mb, run_child  # bench/ is the script folder: a sibling import
+
 K = 4
-
-
-def _peak_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_log(rows: int, customers: int, directory: Path) -> Path:
@@ -81,7 +76,7 @@ def run_segments(path: Path, memory: str, *, drop_repeats: bool = True) -> dict[
         "customers": len(customers),
         "sizes": sorted((p.size for p in result.profiles), reverse=True),
         "stages_s": {k: round(v, 1) for k, v in result.timings.items()},
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -117,17 +112,12 @@ def run_reference(path: Path, memory: str) -> dict[str, object]:
         "aggregate_s": aggregated,
         "customers": len(frame),
         "sizes": sorted(frame["segment"].value_counts().tolist(), reverse=True),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
 def _child(variant: str, path: Path, memory: str) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", variant, "--path", str(path)]
-    command += ["--memory", memory]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{variant} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, variant, "--path", str(path), "--memory", memory)
 
 
 def main() -> None:

@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _child import peak_mb, run_child  # bench/ is the script folder: a sibling import
 
 COLUMNS = [
     "customer_id", "age", "gender", "region", "city", "household_size", "income_band",
@@ -36,11 +36,6 @@ COLUMNS = [
     "spend_12m", "avg_basket", "days_since_last_order", "app_sessions_month", "returns_rate",
     "preferred_channel", "responded_last_campaign", "churned",
 ]  # fmt: skip
-
-
-def _peak_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_data(rows: int, directory: Path) -> tuple[Path, Path]:
@@ -72,7 +67,7 @@ def run_segments(path: Path, bootstrap: int) -> dict[str, object]:
         "k": result.k,
         "labels": result.labels.to_numpy().tolist(),
         "timings": result.timings,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -107,19 +102,12 @@ def run_reference(path: Path) -> dict[str, object]:
         "load_s": loaded - start,
         "k": best_k,
         "labels": final.labels_.tolist(),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
 def _child(variant: str, path: Path, bootstrap: int) -> dict[str, object]:
-    command = [
-        sys.executable, __file__, "--child", variant, "--path", str(path),
-        "--bootstrap", str(bootstrap),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{variant} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, variant, "--path", str(path), "--bootstrap", str(bootstrap))
 
 
 def main() -> None:

@@ -26,22 +26,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _child import peak_mb, run_child  # bench/ is the script folder: a sibling import
+
 # Planted parameters (weeks): about 20 purchases per customer over the period.
 PLANTED = {"r": 2.0, "alpha": 5.0, "a": 0.5, "b": 9.0, "p": 6.0, "q": 4.0, "v": 15.0}
 WEEKS = 104
 START = "2022-01-03"
-
-
-def _peak_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_log(customers: int, directory: Path, seed: int = 0) -> Path:
@@ -98,7 +93,7 @@ def run_segments(path: Path) -> dict[str, object]:
         "customers": len(report.customers),
         "clv_total": float(report.customers["clv"].sum()),
         "params": {k: fitted[k] for k in PLANTED},
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -165,16 +160,12 @@ def run_reference(path: Path) -> dict[str, object]:
         "clv_total": float(np.nansum(clv)),
         "mean_p_alive": float(alive.mean()),
         "params": dict(zip(PLANTED, (r, alpha, a, b, p, q, v), strict=True)),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
 def _child(variant: str, path: Path) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", variant, "--path", str(path)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{variant} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, variant, "--path", str(path))
 
 
 def main() -> None:
