@@ -20,7 +20,7 @@ from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
 from persona.guide import get_guide
 from persona.identifiers import KnownIdentifiers, scrub_all
-from persona.interview.fallback import answer_gate, evidence_answer
+from persona.interview.fallback import answer_gate, evidence_answer, evidence_texts, relevance
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
     MESSAGE_OVERHEAD,
@@ -49,6 +49,7 @@ from prompts import render
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from persona.config import Settings
     from persona.knowledge import Citation
     from persona.services import Services
 
@@ -396,8 +397,19 @@ def _gate(
         line for line in str(messages[0].content).splitlines() if not line.startswith("- ")
     )
     gate = answer_gate(persona, citations, rules)
+    embed = make_embedding_function(services.settings)
+    evidence = evidence_texts(persona, citations)
+
+    def check(text: str) -> list[object]:
+        problems: list[object] = list(gate.check(text))
+        if not problems and judges_relevance(services.settings):
+            off = relevance(question.content, text, evidence, embed).problem()
+            if off is not None:
+                problems.append(off)
+        return problems
+
     answer = "".join(pieces).strip()
-    problems = gate.check(answer) if answer else []
+    problems = check(answer) if answer else []
     if problems and not capabilities(model).capable:
         retry = [
             *messages,
@@ -408,14 +420,12 @@ def _gate(
             ),
         ]
         second = strip_invisible(invoke_text(model, retry)).strip()
-        if second and not gate.check(second):
+        if second and not check(second):
             pieces[:] = [second]
             return None
     if not problems:
         return None
-    composed = evidence_answer(
-        persona, question.content, citations, make_embedding_function(services.settings)
-    )
+    composed = evidence_answer(persona, question.content, citations, embed)
     flag = Flag(
         kind="gate",
         message="The model's answer failed the quality check "
@@ -425,6 +435,13 @@ def _gate(
     )
     used = [Source(c.chunk_id, c.filename, c.page) for c in composed.citations]
     return flag, composed.text, used
+
+
+def judges_relevance(settings: Settings) -> bool:
+    """Whether answers are checked for relevance: its thresholds are calibrated for a
+    semantic embedding model (MiniLM, or the provider's); the lexical ``hash`` embedding
+    of fast tests and evals cannot tell an off-topic answer from a paraphrase."""
+    return settings.embeddings != "hash"
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
