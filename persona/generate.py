@@ -193,20 +193,28 @@ def generate_personas(
         return []
     run = _start_run(services)
     total = len(chosen)
-    _share_evidence(run, report)
+    # With documents, reading them for every segment is the first half of the work.
+    start = 0.5 if run.has_documents else 0.0
+    _share_evidence(run, lambda stage, fraction: report(stage, start * fraction))
+    writer = "from its evidence (composer, no model)" if run.writer == "composer" else (
+        f"with {run.model_name}"
+    )  # fmt: skip
     results: dict[int, GenerationResult] = {}
     workers = capabilities(run.model).workers(services.settings.llm_concurrency, total)
     if run.writer == "composer":
         workers = 1  # no model calls: the work is embedding, which is not worth threads
     if workers > 1:
-        report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", 0.0)
+        report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", start)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="persona") as pool:
             futures = {pool.submit(_generate_one, run, segment): segment for segment in chosen}
             try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     segment = futures[future]
                     results[segment.id] = future.result()
-                    report(f"Segment {segment.segment_index}: {segment.label}", done / total)
+                    report(
+                        f"Persona {done} of {total} written (segment {segment.segment_index})",
+                        start + (1 - start) * done / total,
+                    )
             except BaseException:
                 for pending in futures:
                     pending.cancel()
@@ -214,9 +222,8 @@ def generate_personas(
     else:
         for done, segment in enumerate(chosen):
             report(
-                f"Writing persona {done + 1} of {total} (segment {segment.segment_index}) "
-                f"with {run.model_name}",
-                done / total,
+                f"Writing persona {done + 1} of {total} (segment {segment.segment_index}) {writer}",
+                start + (1 - start) * done / total,
             )
             results[segment.id] = _generate_one(run, segment)
         report("Done", 1.0)
@@ -260,7 +267,7 @@ def _share_evidence(run: _Run, progress: Progress | None = None) -> None:
         if progress is not None:
             progress(
                 f"Reading the documents for segment {done + 1} of {len(eligible)}",
-                0.0,
+                done / len(eligible),
             )
         found[segment.id] = collect_evidence(
             services.store, services.settings, segment, documents=True, per_field=_POOL

@@ -1,11 +1,18 @@
-"""Document sentences shared out between a run's segments (fast, no embeddings)."""
+"""Document sentences shared out between a run's segments, and the run's progress (fast)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from persona.evidence.candidates import Candidate
 from persona.evidence.claims import claim_sentences, group_names, names_other_group
 from persona.evidence.collect import SegmentEvidence
+from persona.generate import generate_personas
+from persona.knowledge import add_documents
 from persona.knowledge.types import Citation
+from persona.llm import ScriptedChatModel
+from persona.services import Services
+from tests.generate.conftest import add_segments, profile
 
 
 def _chunk(chunk_id: str, text: str) -> Citation:
@@ -101,3 +108,21 @@ def test_a_section_headed_for_a_group_goes_whole_to_one_segment() -> None:
     out = claim_sentences(evidence, {1: "One", 2: "Two"})
     assert [c.text for c in out[1].candidates] == [a, b]  # mean 0.6 against 0.5
     assert out[2].candidates == []
+
+
+def test_generation_progress_says_which_persona_of_how_many(
+    services: Services, tmp_path: Path
+) -> None:
+    add_segments(services, [profile(0), profile(1)])
+    doc = tmp_path / "notes.md"
+    doc.write_text("Pain points: refunds for returned kit take two weeks.\n", encoding="utf-8")
+    add_documents(services.store, services.settings, [doc])
+    services.use_model(ScriptedChatModel(capable=False))
+    seen: list[tuple[str, float]] = []
+    generate_personas(services, progress=lambda stage, fraction: seen.append((stage, fraction)))
+    stages = [stage for stage, _fraction in seen]
+    assert "Reading the documents for segment 2 of 2" in stages
+    assert any(s.startswith("Writing persona 2 of 2 (segment") for s in stages), stages
+    assert all("composer" in s for s in stages if s.startswith("Writing persona"))
+    fractions = [fraction for _stage, fraction in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
