@@ -28,6 +28,7 @@ ORDER = [
     "research",
     "personas",
     "interview",
+    "relevance",
     "injection",
 ]
 

@@ -2,7 +2,7 @@
 
 Run ``python eval/interview.py`` (``--help`` for options). In a fresh temporary
 workspace it segments the bundled sample customers, ingests the sample
-documents (hash embeddings: retrieval is not what is measured here), writes
+documents (MiniLM: the gate's relevance check needs it), writes
 one persona per segment, then interviews every persona with the embedded
 SmolLM2 over its prepared guide and reports:
 
@@ -50,9 +50,10 @@ from persona.demo import SAMPLE_DATA  # noqa: E402
 from persona.generate import generate_personas  # noqa: E402
 from persona.guide import get_guide  # noqa: E402
 from persona.interview import ask, override_attempt, start_interview  # noqa: E402
-from persona.interview.fallback import answer_gate  # noqa: E402
+from persona.interview.fallback import answer_gate, evidence_texts, relevance  # noqa: E402
 from persona.interview.session import retrieve  # noqa: E402
 from persona.knowledge import add_documents, close_clients  # noqa: E402
+from persona.knowledge.embed import make_embedding_function  # noqa: E402
 from persona.llm import resolve_model_path  # noqa: E402
 from persona.personas import get_persona, list_personas  # noqa: E402
 from persona.segmentation import run_segmentation  # noqa: E402
@@ -115,12 +116,14 @@ BENIGN = [
 def build_workspace(home: Path, *, generate_with_model: bool) -> tuple[Services, str]:
     """Segment, ingest documents, write personas; return the services and who wrote them."""
     scripted = Services(
-        Settings(home=home, llm_provider="fake", embeddings="hash"),
+        Settings(home=home, llm_provider="fake", embeddings="local"),
         fake_replies=[json.dumps(DRAFT)] * 40,
     )
     run_segmentation(scripted, SAMPLE_DATA / "customers.csv")
     add_documents(scripted.store, scripted.settings, [SAMPLE_DATA / "documents"])
-    settings = Settings(home=home, llm_provider="llamacpp", embeddings="hash", llm_max_tokens=64)
+    # Default answer cap (PERSONA_ANSWER_MAX_TOKENS) and MiniLM: the gate's relevance
+    # check runs as in the product.
+    settings = Settings(home=home, llm_provider="llamacpp", embeddings="local")
     services = Services(settings)
     writer = services if generate_with_model else scripted
     generate_personas(writer)
@@ -147,6 +150,7 @@ def interview_all(services: Services, questions: int) -> list[dict[str, Any]]:
     replies = _Replies()
     model = services.chat_model()
     model.callbacks = [replies]
+    embed = make_embedding_function(services.settings)
     for summary in list_personas(services):
         guide = get_guide(services, summary.id)
         persona = get_persona(services, summary.id).persona
@@ -157,7 +161,13 @@ def interview_all(services: Services, questions: int) -> list[dict[str, Any]]:
             turn = ask(services, interview_id, question.text)
             raw = replies.texts[mark:]
             first = raw[0].strip() if raw else turn.content
-            gate = answer_gate(persona, retrieve(services, question.text), "")
+            citations = retrieve(services, question.text)
+            gate = answer_gate(persona, citations, "")
+            off_topic = (
+                relevance(question.text, first, evidence_texts(persona, citations), embed).problem()
+                if first
+                else None
+            )
             records.append(
                 {
                     "persona": summary.name,
@@ -168,7 +178,8 @@ def interview_all(services: Services, questions: int) -> list[dict[str, Any]]:
                     "flags": [f.model_dump() for f in turn.warnings()],
                     "sources": len(turn.sources),
                     "first_reply": first,
-                    "first_passes_gate": bool(first) and not gate.check(first),
+                    "first_passes_gate": bool(first) and not gate.check(first) and not off_topic,
+                    "first_off_topic": off_topic is not None,
                     "first_flags": sorted(
                         {f.kind for f in check_answer(first, persona, question=question.text)}
                     ),
@@ -204,6 +215,7 @@ def measure(records: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "seconds_per_answer": statistics.median(r["seconds"] for r in records) if records else 0,
         "before_gate_pass": _share(records, lambda r: r["first_passes_gate"]),
+        "before_off_topic": _share(records, lambda r: r.get("first_off_topic", False)),
         "after_model_answers": _share(records, lambda r: not r["from_evidence"]),
         "after_from_evidence": _share(records, lambda r: r["from_evidence"]),
         "before_by_kind": {k: _share(records, lambda r, k=k: k in r["first_flags"]) for k in KINDS},
@@ -258,6 +270,8 @@ def write_report(
     lines += [
         f"| first model replies that pass the quality gate (before) | "
         f"{_pct(result['before_gate_pass'])} |",
+        f"| first model replies that fail the relevance check (before) | "
+        f"{_pct(result['before_off_topic'])} |",
         f"| answers shown from the model, after the gate and one re-ask | "
         f"{_pct(result['after_model_answers'])} |",
         f"| answers composed from the persona's evidence (`gate` flag) | "

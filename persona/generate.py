@@ -42,6 +42,7 @@ from persona.drafting import (
 )
 from persona.errors import GenerationError, NotFoundError, PrivacyError
 from persona.evidence import assemble_persona, carry_edits, prompt_facts, traits
+from persona.evidence.claims import claim_sentences
 from persona.evidence.collect import SegmentEvidence, collect_evidence
 from persona.evidence.review import evidence_texts, gate_problems, review_persona, writer_gate
 from persona.facts import build_facts
@@ -86,6 +87,8 @@ MAX_ITEMS = 2
 # Retrieval budget: (chunks, characters per chunk). SmolLM2-135M copies long context
 # verbatim instead of using it, so the embedded model gets less of it.
 _DOCUMENT_BUDGET = (4, 700)
+_POOL = 8
+"""Document candidates per field collected before sentences are shared out (then 4 kept)."""
 _SMALL_MODEL_DOCUMENT_BUDGET = (2, 350)
 
 
@@ -164,6 +167,8 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     claimed: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Normalised full and first names → (display name, segment) claimed in this run."""
+    evidence: dict[int, SegmentEvidence] = field(default_factory=dict)
+    """Segment id → its evidence, document sentences shared out (:func:`_share_evidence`)."""
 
 
 def generate_personas(
@@ -188,19 +193,28 @@ def generate_personas(
         return []
     run = _start_run(services)
     total = len(chosen)
+    # With documents, reading them for every segment is the first half of the work.
+    start = 0.5 if run.has_documents else 0.0
+    _share_evidence(run, lambda stage, fraction: report(stage, start * fraction))
+    writer = "from its evidence (composer, no model)" if run.writer == "composer" else (
+        f"with {run.model_name}"
+    )  # fmt: skip
     results: dict[int, GenerationResult] = {}
     workers = capabilities(run.model).workers(services.settings.llm_concurrency, total)
     if run.writer == "composer":
         workers = 1  # no model calls: the work is embedding, which is not worth threads
     if workers > 1:
-        report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", 0.0)
+        report(f"Writing {total} personas ({workers} at a time) with {run.model_name}", start)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="persona") as pool:
             futures = {pool.submit(_generate_one, run, segment): segment for segment in chosen}
             try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     segment = futures[future]
                     results[segment.id] = future.result()
-                    report(f"Segment {segment.segment_index}: {segment.label}", done / total)
+                    report(
+                        f"Persona {done} of {total} written (segment {segment.segment_index})",
+                        start + (1 - start) * done / total,
+                    )
             except BaseException:
                 for pending in futures:
                     pending.cancel()
@@ -208,9 +222,8 @@ def generate_personas(
     else:
         for done, segment in enumerate(chosen):
             report(
-                f"Writing persona {done + 1}/{total} (segment {segment.segment_index}) "
-                f"with {run.model_name}",
-                done / total,
+                f"Writing persona {done + 1} of {total} (segment {segment.segment_index}) {writer}",
+                start + (1 - start) * done / total,
             )
             results[segment.id] = _generate_one(run, segment)
         report("Done", 1.0)
@@ -233,7 +246,33 @@ def regenerate_persona(services: Services, persona_id: int) -> GenerationResult:
     segment = get_segment(services, stored.segment_id)
     if _too_small(services, segment):
         raise PrivacyError(_privacy_reason(services, segment))
-    return _generate_one(_start_run(services), segment)
+    run = _start_run(services)
+    _share_evidence(run)
+    return _generate_one(run, segment)
+
+
+def _share_evidence(run: _Run, progress: Progress | None = None) -> None:
+    """Collect every eligible segment's evidence, each document sentence kept by one.
+
+    All segments of the segmentation take part (not only the ones being written),
+    so a sentence goes to the segment it is most specific to whichever persona is
+    regenerated (:func:`persona.evidence.claims.claim_sentences`).
+    """
+    if not run.has_documents:
+        return
+    services = run.services
+    eligible = [s for s in load_segments(services) if not _too_small(services, s)]
+    found: dict[int, SegmentEvidence] = {}
+    for done, segment in enumerate(eligible):
+        if progress is not None:
+            progress(
+                f"Reading the documents for segment {done + 1} of {len(eligible)}",
+                done / len(eligible),
+            )
+        found[segment.id] = collect_evidence(
+            services.store, services.settings, segment, documents=True, per_field=_POOL
+        )
+    run.evidence = claim_sentences(found, {s.id: s.label for s in eligible})
 
 
 def _start_run(services: Services) -> _Run:
@@ -320,7 +359,7 @@ def _generate_one(run: _Run, segment: StoredSegment) -> GenerationResult:
     started = time.monotonic()
     facts = build_facts(segment)
     prior = _prior_persona(services, run.project_id, segment.id)
-    evidence = collect_evidence(
+    evidence = run.evidence.get(segment.id) or collect_evidence(
         services.store, services.settings, segment, documents=run.has_documents
     )
     taken = taken_names(

@@ -166,43 +166,78 @@ def _stat_field(feature: str) -> str:
     return "channels" if any(w in lowered for w in _CHANNEL_WORDS) else "behaviour_patterns"
 
 
+def _lead(own: Any, base: Any) -> str | None:
+    """How many times ``base`` ``own`` is, in words ("about twice"), or ``None``.
+
+    Words, not a computed ratio: a number the facts do not hold would read as invented.
+    """
+    try:
+        ratio = float(own) / float(base)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    for floor, words in _LEADS:
+        if ratio >= floor:
+            return words
+    return "a fraction of" if ratio > 0 else None
+
+
+_LEADS = (
+    (3.0, "several times"),
+    (1.8, "about twice"),
+    (1.0, "above"),
+    (0.6, "below"),
+    (0.4, "about half"),
+)
+
+
 def _stat_claim(rank: _Ranked, stats: Mapping[str, Any], words: str) -> tuple[str, str] | None:
-    """``(sentence, fact name)`` for one distinguishing feature, or ``None`` without a fact."""
+    """``(sentence, fact name)`` for one distinguishing feature, or ``None`` without a fact.
+
+    The contrast leads ("About twice the usual household size: median 4 against 2"):
+    what sets the segment apart is said first, in the data dictionary's words.
+    """
     if rank.category is None:
         vs = fact_name("vs_base", feature=rank.feature)
         higher = rank.std_diff > 0
-        if rank.feature.endswith("_days_ago"):
-            direction = "longer ago" if higher else "more recently"
-            subject = f"Their {words}"
-        else:
-            direction = "higher" if higher else "lower"
-            subject = f"{words[:1].upper()}{words[1:]}"
+        recency = rank.feature.endswith("_days_ago")
         # Coded or small-range columns often share the median with everyone: then the mean.
         for statistic, base_statistic in (("median", "base_median"), ("mean", "base_mean")):
             own = fact_name(statistic, feature=rank.feature)  # type: ignore[arg-type]
             other = fact_name(base_statistic, feature=rank.feature)  # type: ignore[arg-type]
             if own in stats and other in stats and stats[own] != stats[other]:
-                return (
-                    f"{subject} is {direction} than for most customers: {statistic} "
-                    f"{format_value(stats[own])} against {format_value(stats[other])} overall.",
-                    own,
+                figures = (
+                    f"{statistic} {format_value(stats[own])} against {format_value(stats[other])}"
                 )
+                if recency:
+                    when = "longer ago" if higher else "more recent"
+                    return f"{_capital(words)} {when} than usual: {figures} days.", own
+                lead = _lead(stats[own], stats[other])
+                if lead is None or lead in ("above", "below"):
+                    lead = "higher" if higher else "lower"
+                    return f"{_capital(words)} {lead} than usual: {figures}.", own
+                return f"{_capital(lead)} the usual {words}: {figures}.", own
         if vs in stats:
-            return f"{subject} is {direction} than for most customers.", vs
+            direction = ("longer ago" if higher else "more recent") if recency else (
+                "higher" if higher else "lower"
+            )  # fmt: skip
+            return f"{_capital(words)} {direction} than usual.", vs
         return None  # the same median and mean as everyone: nothing to say in words
     share = fact_name("label_share", feature=rank.feature, category=rank.category)
     base = fact_name("label_base_share", feature=rank.feature, category=rank.category)
     if share not in stats:
         return None
-    against = f", against {format_value(stats[base])}% of all customers" if base in stats else ""
-    if rank.category == "true":
-        claim = f"{words[:1].upper()}{words[1:]}: {format_value(stats[share])}% of them{against}."
-    else:
-        claim = (
-            f"{words[:1].upper()}{words[1:]} is often {rank.category}: "
-            f"{format_value(stats[share])}% of them{against}."
-        )
-    return claim, share
+    subject = words if rank.category == "true" else f"{words} {rank.category}"
+    if base not in stats:
+        return f"{_capital(subject)} for {format_value(stats[share])}% of them.", share
+    return (
+        f"{_capital(subject)}: {format_value(stats[share])}% against "
+        f"{format_value(stats[base])}% overall.",
+        share,
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _rule_candidates(segment: StoredSegment, start: int) -> list[Candidate]:

@@ -61,9 +61,18 @@ def trait_queries(segment: StoredSegment) -> list[str]:
 
 
 def collect_evidence(
-    store: Store, settings: Settings, segment: StoredSegment, *, documents: bool
+    store: Store,
+    settings: Settings,
+    segment: StoredSegment,
+    *,
+    documents: bool,
+    per_field: int = 4,
 ) -> SegmentEvidence:
-    """Stat candidates of ``segment``, plus document candidates when ``documents`` exist."""
+    """Stat candidates of ``segment``, plus document candidates when ``documents`` exist.
+
+    ``per_field`` bounds the document candidates of each field (a run that shares
+    sentences out between segments asks for more, then trims).
+    """
     candidates = stat_candidates(segment)
     if not documents:
         return SegmentEvidence(candidates, [])
@@ -73,5 +82,7 @@ def collect_evidence(
         for hit in search(store, settings, query, k=_PER_QUERY):
             chunks.setdefault(hit.chunk_id, hit)
     embedder = make_embedding_function(settings)
-    found = doc_candidates(list(chunks.values()), embedder, embedder.identity, queries=queries)
+    found = doc_candidates(
+        list(chunks.values()), embedder, embedder.identity, queries=queries, per_field=per_field
+    )
     return SegmentEvidence([*candidates, *found], list(chunks.values()))

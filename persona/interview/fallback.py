@@ -25,10 +25,29 @@ from persona.models import Evidence, Persona
 if TYPE_CHECKING:
     from persona.knowledge import Citation
 
-__all__ = ["MIN_RELEVANCE", "EvidenceAnswer", "answer_gate", "evidence_answer"]
+__all__ = [
+    "MIN_ANSWER_EVIDENCE",
+    "MIN_ANSWER_RELEVANCE",
+    "MIN_RELEVANCE",
+    "EvidenceAnswer",
+    "Relevance",
+    "answer_gate",
+    "evidence_answer",
+    "evidence_texts",
+    "relevance",
+]
 
 MIN_RELEVANCE = 0.25
 """Cosine similarity (MiniLM) a piece of evidence needs to the question to be used."""
+MIN_ANSWER_RELEVANCE = 0.2
+"""Cosine similarity (MiniLM) an answer needs to its question to address it.
+
+Calibrated on ``eval/data/answer_relevance.csv`` (28 hand-labelled answers, half
+off-topic): see ``python -m eval.relevance``."""
+MIN_ANSWER_EVIDENCE = 0.2
+"""Cosine similarity (MiniLM) an answer needs to its closest piece of the persona's
+evidence (its items, the retrieved document sentences) to speak from it; calibrated
+on the same set."""
 _MAX_PIECES = 2
 _NOTHING = (
     "Nothing in the company's data or documents about customers like me speaks to that "
@@ -55,6 +74,47 @@ def answer_gate(persona: Persona, citations: Sequence[Citation], instructions: s
     gate = QualityGate.for_facts(persona.facts, extra_words=words, instructions=instructions)
     # Numbers that match no fact are the consistency guard's ``number`` flag already.
     return dataclasses.replace(gate, facts=None)
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """How close an answer is to its question and to the persona's closest evidence."""
+
+    question: float
+    evidence: float
+
+    def problem(self) -> str | None:
+        """Why the answer fails the relevance check, or ``None`` when it passes."""
+        if self.question < MIN_ANSWER_RELEVANCE:
+            return (
+                f"does not address the question (similarity {self.question:.2f} < "
+                f"{MIN_ANSWER_RELEVANCE})"
+            )
+        if self.evidence < MIN_ANSWER_EVIDENCE:
+            return (
+                f"speaks from none of the persona's evidence (similarity {self.evidence:.2f} "
+                f"< {MIN_ANSWER_EVIDENCE})"
+            )
+        return None
+
+
+def evidence_texts(persona: Persona, citations: Sequence[Citation]) -> list[str]:
+    """The persona's grounded item texts and the sentences of the retrieved documents."""
+    texts = [item.text for _f, item in persona.items() if item.grounded]
+    for citation in citations:
+        texts += split_sentences(citation.text)
+    return texts
+
+
+def relevance(question: str, answer: str, evidence: Sequence[str], embed: Embed) -> Relevance:
+    """MiniLM (the project's embedding model) similarity of ``answer`` to ``question`` and
+    to the closest of ``evidence``; no evidence at all counts as 0."""
+    vectors = embed_texts(embed, [answer, question, *evidence])
+    to_evidence = vectors[2:] @ vectors[0] if len(evidence) else None
+    return Relevance(
+        question=float(vectors[1] @ vectors[0]),
+        evidence=float(to_evidence.max()) if to_evidence is not None else 0.0,
+    )
 
 
 def evidence_answer(

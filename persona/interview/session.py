@@ -11,8 +11,8 @@ idempotency key ``(interview_id, turn_no, role)`` prevents duplicates.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -20,7 +20,8 @@ from persona.consistency import Flag, check_answer
 from persona.errors import KnowledgeError, PersonaError, ProviderError
 from persona.guide import get_guide
 from persona.identifiers import KnownIdentifiers, scrub_all
-from persona.interview.fallback import answer_gate, evidence_answer
+from persona.interview.fallback import answer_gate, evidence_answer, evidence_texts, relevance
+from persona.interview.loops import loop_cut
 from persona.interview.override import normalise, override_attempt
 from persona.interview.prompt import (
     MESSAGE_OVERHEAD,
@@ -48,7 +49,9 @@ from prompts import render
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
+    from persona.config import Settings
     from persona.knowledge import Citation
     from persona.services import Services
 
@@ -58,6 +61,7 @@ __all__ = [
     "MAX_TURNS",
     "SYNTHETIC_LABEL",
     "TurnStream",
+    "answer_model",
     "ask",
     "ask_stream",
     "clean_question",
@@ -334,16 +338,15 @@ def _produce(
             model = services.chat_model()
             messages, sources, citations = _prompt(services, model, persona, question)
             flags = []
+            capped = answer_model(services, model)
             if capabilities(model).capable:
-                for piece in stream_text(model, messages):
-                    piece = strip_invisible(piece)
-                    if piece:
-                        pieces.append(piece)
-                        yield piece
+                stream_pieces: Iterator[str] = _loop_stopped(capped, messages, pieces, flags)
+                yield from stream_pieces
             else:
-                # A weak model's answer is checked before anyone sees it: no streaming.
-                pieces.append(strip_invisible(invoke_text(model, messages)))
-            gated = _gate(services, model, persona, question, messages, citations, pieces)
+                # A weak model's answer is checked before anyone sees it: read, not shown.
+                for _piece in _loop_stopped(capped, messages, pieces, flags):
+                    pass
+            gated = _gate(services, capped, persona, question, messages, citations, pieces)
             if gated is not None:
                 flag, composed, used = gated
                 flags.append(flag)
@@ -380,9 +383,50 @@ def _produce(
     stream._store(stored)
 
 
+def answer_model(services: Services, model: BaseChatModel) -> Runnable[Any, Any]:
+    """``model`` capped at ``PERSONA_ANSWER_MAX_TOKENS`` per answer (never above
+    ``PERSONA_LLM_MAX_TOKENS``): a persona answers in a few sentences, and the user waits
+    for every token."""
+    settings = services.settings
+    return model.bind(max_tokens=min(settings.answer_max_tokens, settings.llm_max_tokens))
+
+
+def _loop_stopped(
+    model: Runnable[Any, Any], messages: list[BaseMessage], pieces: list[str], flags: list[Flag]
+) -> Iterator[str]:
+    """Stream the answer into ``pieces`` (and out); stop reading where it starts to loop.
+
+    The model generates nothing past the loop (the stream is closed); the answer
+    keeps what came before it and a ``loop`` flag says so.
+    """
+    stream = cast("Generator[str, None, None]", stream_text(model, messages))
+    text = ""
+    try:
+        for piece in stream:
+            piece = strip_invisible(piece)
+            if not piece:
+                continue
+            cut = loop_cut(text + piece)
+            if cut is not None:
+                pieces[:] = [(text + piece)[:cut].rstrip()]
+                flags.append(
+                    Flag(
+                        kind="loop",
+                        message="The answer began to repeat itself and was stopped there.",
+                        text=(text + piece)[cut : cut + 200],
+                    )
+                )
+                return
+            text += piece
+            pieces.append(piece)
+            yield piece
+    finally:
+        stream.close()
+
+
 def _gate(
     services: Services,
-    model: BaseChatModel,
+    model: Runnable[Any, Any],
     persona: Persona,
     question: Turn,
     messages: list[BaseMessage],
@@ -396,8 +440,19 @@ def _gate(
         line for line in str(messages[0].content).splitlines() if not line.startswith("- ")
     )
     gate = answer_gate(persona, citations, rules)
+    embed = make_embedding_function(services.settings)
+    evidence = evidence_texts(persona, citations)
+
+    def check(text: str) -> list[object]:
+        problems: list[object] = list(gate.check(text))
+        if not problems and judges_relevance(services.settings):
+            off = relevance(question.content, text, evidence, embed).problem()
+            if off is not None:
+                problems.append(off)
+        return problems
+
     answer = "".join(pieces).strip()
-    problems = gate.check(answer) if answer else []
+    problems = check(answer) if answer else []
     if problems and not capabilities(model).capable:
         retry = [
             *messages,
@@ -408,14 +463,12 @@ def _gate(
             ),
         ]
         second = strip_invisible(invoke_text(model, retry)).strip()
-        if second and not gate.check(second):
+        if second and not check(second):
             pieces[:] = [second]
             return None
     if not problems:
         return None
-    composed = evidence_answer(
-        persona, question.content, citations, make_embedding_function(services.settings)
-    )
+    composed = evidence_answer(persona, question.content, citations, embed)
     flag = Flag(
         kind="gate",
         message="The model's answer failed the quality check "
@@ -425,6 +478,13 @@ def _gate(
     )
     used = [Source(c.chunk_id, c.filename, c.page) for c in composed.citations]
     return flag, composed.text, used
+
+
+def judges_relevance(settings: Settings) -> bool:
+    """Whether answers are checked for relevance: its thresholds are calibrated for a
+    semantic embedding model (MiniLM, or the provider's); the lexical ``hash`` embedding
+    of fast tests and evals cannot tell an off-topic answer from a paraphrase."""
+    return settings.embeddings != "hash"
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:

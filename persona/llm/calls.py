@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.runnables import Runnable
 
 from persona.errors import ProviderUnavailable
 from persona.llm.capabilities import capabilities
@@ -13,14 +15,19 @@ from persona.llm.errors import provider_errors
 __all__ = ["invoke_text", "stream_text"]
 
 
-def invoke_text(model: BaseChatModel, messages: LanguageModelInput) -> str:
-    """Send ``messages`` and return the reply text, with provider errors translated."""
+def invoke_text(model: BaseChatModel | Runnable[Any, Any], messages: LanguageModelInput) -> str:
+    """Send ``messages`` and return the reply text, with provider errors translated.
+
+    ``model`` may be bound (``model.bind(max_tokens=…)``): the call options go with it.
+    """
     with provider_errors(model):
         reply = model.invoke(messages)
     return str(reply.text)
 
 
-def stream_text(model: BaseChatModel, messages: LanguageModelInput) -> Iterator[str]:
+def stream_text(
+    model: BaseChatModel | Runnable[Any, Any], messages: LanguageModelInput
+) -> Iterator[str]:
     """Yield the reply text piece by piece, with provider errors translated.
 
     Models that report why they stopped (``capabilities(model).reports_finish``:

@@ -40,6 +40,7 @@ def test_embedded_model_writes_valid_grounded_personas(sample_services: Services
             r.reason for r in results
         ]
         names = set()
+        quoted: list[str] = []  # document sentences shown, over both personas
         for result in results:
             stored = get_persona(services, result.persona_id or 0)
             persona = Persona.model_validate(stored.persona.model_dump())
@@ -63,7 +64,15 @@ def test_embedded_model_writes_valid_grounded_personas(sample_services: Services
                 bad, _total = non_words(item.text, gate.vocabulary)
                 assert len(bad) <= 1, (item.text, bad)
             names.add(persona.name.casefold())
+            quoted += list(
+                dict.fromkeys(
+                    item.text for field, item in persona.items()
+                    if field != "quote" and item.kinds == {"doc"}
+                )
+            )  # fmt: skip
         assert len(names) == 2
+        # Each document sentence is evidence for one persona of the run only.
+        assert quoted and len(quoted) == len(set(quoted)), quoted
     finally:
         close_clients(settings)
         services.store.close()

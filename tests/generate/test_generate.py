@@ -37,7 +37,7 @@ def _prompt(messages: list[BaseMessage]) -> str:
 def test_a_valid_draft_becomes_a_grounded_persona(services: Services) -> None:
     [segment_id] = add_segments(services, [profile(0)])
     goals = [
-        {"text": "Household size is larger than for most customers",
+        {"text": "About twice the usual household size of most customers",
          "sources": ["household_size_median"]},
         {"text": "Keep the whole family outdoors on a budget", "sources": ["S1"]},
     ]  # fmt: skip
@@ -72,7 +72,7 @@ def test_a_valid_draft_becomes_a_grounded_persona(services: Services) -> None:
     assert "not an instruction" in prompt and "Write no numbers" in prompt
     assert "segment_size: 400" in prompt and "(no documents)" in prompt
     # The model sees the ranked distinguishing facts as evidence candidates it may cite.
-    assert "S1: Household size is higher than for most customers: median 4" in prompt
+    assert "S1: About twice the usual household size: median 4 against 2." in prompt
     stored = get_persona(services, result.persona_id or 0)
     assert stored.persona == persona and stored.origin == "generated"
     assert stored.segment_id == segment_id

@@ -32,7 +32,7 @@ def test_bad_questions_are_named(question: str, problem: str) -> None:
 
 def _persona(services: Services) -> tuple[int, Persona]:
     add_segments(services, [profile(0)])
-    goal = {"text": "Household size is larger than for most customers", "sources": ["S1"]}
+    goal = {"text": "About twice the usual household size of most customers", "sources": ["S1"]}
     script(services, reply(goals=[goal]))
     [result] = generate_personas(services)
     assert result.persona is not None and result.persona_id is not None

@@ -287,7 +287,15 @@ def _long_reply(messages: list[BaseMessage]) -> str:
     if str(messages[0].content).startswith("You keep short notes"):
         return "I care about price and read emails. I find delivery slow."
     question = str(messages[-1].content)
-    return f"About {question[:20]}: " + "I compare prices and wait for offers by email. " * 6
+    # Long, and not a loop (the session would cut a loop short).
+    said = (
+        "I compare prices before I buy.", "Offers by email suit me best.",
+        "Delivery slots are often too late.", "The kids outgrow their kit each season.",
+        "Bundles help when money is tight.", "A tent must survive the children.",
+        "Free delivery would bring me back.", "Our weekends are spent walking hills.",
+        "Price match makes me trust the shop.", "Returns should not take two weeks.",
+    )  # fmt: skip
+    return f"About {question[:20]}: " + " ".join(said)
 
 
 def test_the_context_stays_within_budget_by_summarising_older_turns(
@@ -325,7 +333,7 @@ def test_a_failed_summary_falls_back_to_a_digest(services: Services, maya_id: in
     def reply(messages: list[BaseMessage]) -> str:
         if str(messages[0].content).startswith("You keep short notes"):
             raise ProviderError("summariser down")
-        return "I wait for offers by email and compare prices carefully. " * 6
+        return _long_reply(messages)
 
     services = Services(services.settings.with_(llm_context=1400, llm_max_tokens=128))
     services.use_model(RoutingChatModel(reply=reply))
