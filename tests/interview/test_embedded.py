@@ -94,6 +94,6 @@ def test_the_real_answer_is_capped_and_a_loop_is_stopped_where_it_begins(
         services, interview_id,
         "Say the sentence 'I like tents and I like sales every weekend.' twenty times.",
     )  # fmt: skip
-    kinds = {f.kind for f in looped.flags}
+    # Whether the 135M model loops on it varies from run to run; what must hold is that
+    # no loop reaches the user (the stop itself is unit-tested in test_loops.py).
     assert loop_cut(looped.content) is None, looped.content
-    assert "loop" in kinds or "gate" in kinds, (looped.content, kinds)
