@@ -161,9 +161,11 @@ def build_app(services: Services) -> gr.Blocks:
 
         for tab, screen in screens:
             if screen.refresh_on_tab:
-                tab.select(screen.refresh, [project, *screen.inputs], list(screen.outputs))
+                tab.select(screen.refresh, [current_project, *screen.inputs], list(screen.outputs))
 
-        refresh_inputs: list[Component] = [project]
+        # The confirmed project, not the picker's text: a name typed but not yet confirmed
+        # must not be opened (and so created) by a refresh racing the confirmation.
+        refresh_inputs: list[Component] = [current_project]
         refresh_outputs: list[Component] = []
         for _tab, screen in screens:
             refresh_inputs += list(screen.inputs)
